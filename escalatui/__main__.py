@@ -1,0 +1,3 @@
+from escalatui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,181 @@
+"""Command line: parse arguments, build objects, run. The TUI is imported only when needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from escalatui import __version__, paths
+from escalatui.config import ConfigError, Problem, UserConfig, load_task, load_user_config
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="escalatui",
+        description="Run LLM tasks cheapest model first; check, escalate, watch and steer.",
+    )
+    parser.add_argument("--version", action="version", version=f"escalatui {__version__}")
+    parser.add_argument("--theme", help="TUI theme name")
+    parser.add_argument("--session-dir", type=Path, help="where session logs are kept")
+    sub = parser.add_subparsers(dest="command")
+
+    def run_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--headless", action="store_true", help="no TUI: a line per attempt")
+        p.add_argument("--json", action="store_true", help="headless, one JSON event per line")
+        p.add_argument("--input", help="the task's {input}")
+        p.add_argument("--input-file", type=Path, help="read {input} from a file")
+        p.add_argument("--approval", choices=["auto", "manual", "escalation"])
+        p.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
+        p.add_argument("--theme", default=argparse.SUPPRESS)
+
+    run = sub.add_parser("run", help="run a task file")
+    run.add_argument("task", type=Path)
+    run_options(run)
+    demo = sub.add_parser("demo", help="the bundled demo on the embedded local model")
+    run_options(demo)
+    replay = sub.add_parser("replay", help="replay a saved session")
+    replay.add_argument("session", type=Path)
+    replay.add_argument("--headless", action="store_true")
+    replay.add_argument("--json", action="store_true")
+    replay.add_argument("--theme", default=argparse.SUPPRESS)
+    validate = sub.add_parser("validate", help="check task files, run nothing")
+    validate.add_argument("tasks", type=Path, nargs="+")
+    sessions = sub.add_parser("sessions", help="list saved sessions")
+    sessions.add_argument("--json", action="store_true")
+    sessions.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _user_config() -> UserConfig:
+    return load_user_config(paths.config_file())
+
+
+def _session_dir(args: argparse.Namespace, user: UserConfig) -> Path:
+    given = getattr(args, "session_dir", None)
+    if given:
+        return Path(given)
+    if user.session_dir:
+        return Path(user.session_dir).expanduser()
+    return paths.session_dir()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "validate":
+        return _validate(args.tasks)
+    if command == "sessions":
+        return _sessions(args)
+    if command == "replay":
+        return _replay(args)
+    user = _user_config()
+    if command in ("run", "demo"):
+        if command == "demo":
+            from escalatui.demo import demo_task
+
+            loaded = demo_task()
+        else:
+            loaded = load_task(args.task, user)
+        task_input = _task_input(args)
+        if args.headless or args.json:
+            from escalatui.run_headless import run_headless
+
+            return run_headless(
+                loaded, user, _session_dir(args, user), task_input, args.approval, args.json
+            )
+        return _tui(args, user, loaded=loaded, task_input=task_input)
+    return _tui(args, user)
+
+
+def _task_input(args: argparse.Namespace) -> str | None:
+    if args.input_file is not None:
+        try:
+            return str(args.input_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(args.input_file, [Problem("", f"cannot read input: {exc}")]) from None
+    return args.input  # type: ignore[no-any-return]
+
+
+def _validate(files: list[Path]) -> int:
+    user = _user_config()
+    bad = 0
+    for path in files:
+        try:
+            load_task(path, user)
+        except ConfigError as exc:
+            bad += 1
+            print(exc.render(), file=sys.stderr)
+        else:
+            print(f"{path}: ok")
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    from escalatui.session import list_sessions
+
+    found = list_sessions(_session_dir(args, _user_config()))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in found], indent=None))
+        return EXIT_OK
+    if not found:
+        print("no sessions yet")
+    for s in found:
+        cost = "$?" if s.cost_usd is None else f"${s.cost_usd:.4f}"
+        print(
+            f"{s.started_at:24} {s.status:10} {s.attempts:3} attempts {cost:>9}  {s.task}  {s.path}"
+        )
+    return EXIT_OK
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from escalatui.headless import HeadlessPrinter
+    from escalatui.session import read_session
+
+    try:
+        result = read_session(args.session)
+    except OSError as exc:
+        print(f"{args.session}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for problem in result.problems:
+        print(f"{args.session}: {problem}", file=sys.stderr)
+    if not result.events:
+        print(f"{args.session}: no session records found", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.headless or args.json:
+        printer = HeadlessPrinter(json_mode=args.json)
+        for event in result.events:
+            printer(event)
+        return EXIT_OK
+    return _tui(args, _user_config(), replay=result)
+
+
+def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
+    try:
+        from escalatui.tui.app import make_app
+    except ImportError as exc:
+        print(f"the TUI is not available ({exc}); use --headless", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    app = make_app(
+        user=user,
+        theme=getattr(args, "theme", None),
+        session_dir=_session_dir(args, user),
+        approval=getattr(args, "approval", None),
+        **kw,
+    )
+    code = app.run()
+    return int(code) if isinstance(code, int) else EXIT_OK

@@ -1,0 +1,135 @@
+"""Checks a schema cannot express: names that must exist, regexes, placeholders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from escalatui.config.errors import Problem
+from escalatui.config.models import (
+    CommandCheck,
+    JudgeCheck,
+    ModelSpec,
+    RegexCheck,
+    Task,
+)
+from escalatui.config.template import TemplateError, parse
+
+NEEDS_BASE_URL = ("openai", "llama-swap")
+
+
+def semantic_problems(task: Task, base_dir: Path) -> list[Problem]:
+    """Everything that would make the task fail before any model is called."""
+    problems: list[Problem] = []
+    for name, spec in task.models.items():
+        problems += _model_problems(f"models.{name}", spec, base_dir)
+    seen: set[str] = set()
+    for i, step in enumerate(task.steps):
+        where = f"steps.{i}"
+        if step.name in seen:
+            problems.append(Problem(f"{where}.name", f"duplicate step name '{step.name}'"))
+        chain = task.chain_for(step)
+        if not chain:
+            problems.append(
+                Problem(
+                    f"{where}.chain", "empty chain: give the step or the task at least one model"
+                )
+            )
+        for model in chain:
+            if model not in task.models:
+                problems.append(
+                    Problem(f"{where}.chain", f"unknown model '{model}' (defined: {_names(task)})")
+                )
+        problems += _placeholder_problems(f"{where}.prompt", step.prompt, i, seen)
+        for j, check in enumerate(step.checks):
+            problems += _check_problems(f"{where}.checks.{j}", check, task)
+        seen.add(step.name)
+    try:
+        names = set(parse(task.feedback_template).placeholders)
+        for bad in sorted(names - {"feedback", "answer"}):
+            problems.append(
+                Problem(
+                    "feedback_template",
+                    f"unknown placeholder '{{{bad}}}' (known: {{feedback}}, {{answer}})",
+                )
+            )
+    except TemplateError as exc:
+        problems.append(Problem("feedback_template", str(exc)))
+    return problems
+
+
+def _names(task: Task) -> str:
+    return ", ".join(sorted(task.models)) or "none"
+
+
+def _placeholder_problems(where: str, text: str, index: int, earlier: set[str]) -> list[Problem]:
+    try:
+        names = parse(text).placeholders
+    except TemplateError as exc:
+        return [Problem(where, str(exc))]
+    problems = []
+    for name in names:
+        if name == "input":
+            continue
+        if name == "previous":
+            if index == 0:
+                problems.append(
+                    Problem(where, "{previous} in the first step: there is no previous step")
+                )
+            continue
+        if name.startswith("steps."):
+            ref = name.removeprefix("steps.")
+            if ref not in earlier:
+                problems.append(Problem(where, f"{{{name}}}: no earlier step named '{ref}'"))
+            continue
+        problems.append(
+            Problem(
+                where,
+                f"unknown placeholder '{{{name}}}' (known: {{input}}, "
+                "{previous}, {steps.NAME}; write {{ }} for literal braces)",
+            )
+        )
+    return problems
+
+
+def _check_problems(where: str, check: object, task: Task) -> list[Problem]:
+    if isinstance(check, RegexCheck):
+        try:
+            re.compile(check.pattern)
+        except re.error as exc:
+            return [Problem(f"{where}.pattern", f"regex does not compile: {exc}")]
+    if isinstance(check, JudgeCheck) and check.model not in task.models:
+        return [
+            Problem(
+                f"{where}.model", f"unknown judge model '{check.model}' (defined: {_names(task)})"
+            )
+        ]
+    if isinstance(check, CommandCheck):
+        exe = check.run[0]
+        if "/" not in exe and shutil.which(exe) is None:
+            return [Problem(f"{where}.run", f"command '{exe}' not found on PATH")]
+    return []
+
+
+def _model_problems(where: str, spec: ModelSpec, base_dir: Path) -> list[Problem]:
+    problems = []
+    if spec.provider in NEEDS_BASE_URL and not spec.base_url:
+        problems.append(
+            Problem(f"{where}.base_url", f"provider '{spec.provider}' needs a base_url")
+        )
+    if spec.provider not in ("embedded", "sim") and not spec.model:
+        problems.append(Problem(f"{where}.model", "required: the provider's model id"))
+    if spec.provider == "sim" and not (spec.responses or spec.respond):
+        problems.append(Problem(where, "a sim model needs `responses` or `respond`"))
+    if spec.respond and not re.fullmatch(r"[\w.]+:\w+", spec.respond):
+        problems.append(Problem(f"{where}.respond", "expected 'module:function'"))
+    if spec.provider == "embedded" and spec.model:
+        gguf = Path(spec.model).expanduser()
+        if not gguf.is_absolute():
+            gguf = base_dir / gguf
+        if not gguf.is_file():
+            problems.append(Problem(f"{where}.model", f"GGUF file not found: {gguf}"))
+    if spec.base_url and not re.match(r"https?://", spec.base_url):
+        problems.append(Problem(f"{where}.base_url", "must start with http:// or https://"))
+    return problems

@@ -1,0 +1,157 @@
+"""One attempt: stream a model's answer into events, interruptible by a person at any moment."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from escalatui.clients.base import COMPLETE_REASONS, ChatClient, ChatRequest, Chunk, ProviderError
+from escalatui.config.models import ModelSpec
+from escalatui.engine.decisions import Decision, RunControl
+from escalatui.engine.events import Delta, Notice, Tier
+
+LOCAL_PROVIDERS = frozenset({"embedded", "sim", "ollama", "llama-swap", "lmstudio"})
+_END = object()
+_DEADLINE = object()
+
+
+@dataclass
+class AttemptState:
+    """What an attempt has produced so far (kept whole if it is cut short)."""
+
+    step: str
+    step_index: int
+    attempt: int
+    tier: Tier
+    spec: ModelSpec
+    prompt: str
+    started_at: str
+    warm: bool | None = None
+    t0: float = field(default_factory=time.monotonic)
+    parts: list[str] = field(default_factory=list)
+    ttft_ms: int | None = None
+    duration_ms: int = 0
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    reported_cost: float | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    retries: list[str] = field(default_factory=list)
+    interrupted: Decision | None = None
+
+    @property
+    def output(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def complete(self) -> bool:
+        """Finished cleanly: a stop-like finish reason, no error, not interrupted."""
+        return (
+            self.error is None
+            and self.interrupted is None
+            and self.finish_reason in COMPLETE_REASONS
+        )
+
+    @property
+    def cost_usd(self) -> float | None:
+        """The provider's own figure, else prices x tokens, else 0 for local models."""
+        if self.reported_cost is not None:
+            return self.reported_cost
+        spec = self.spec
+        if spec.price_in_per_mtok is not None or spec.price_out_per_mtok is not None:
+            return (
+                (self.prompt_tokens or 0) * (spec.price_in_per_mtok or 0)
+                + (self.completion_tokens or 0) * (spec.price_out_per_mtok or 0)
+            ) / 1e6
+        return 0.0 if spec.provider in LOCAL_PROVIDERS else None
+
+    def incomplete_reason(self) -> str | None:
+        """Why the output is not an answer, in words; None when it is complete."""
+        if self.complete:
+            return None
+        if self.error:
+            return self.error
+        if self.interrupted:
+            return f"stopped by a person ({self.interrupted.action})"
+        if self.finish_reason == "length":
+            return "the answer was cut off at the token limit (finish_reason 'length')"
+        return "the stream ended without a finish reason (incomplete)"
+
+
+def _take(state: AttemptState, chunk: Chunk) -> str | None:
+    """Fold a chunk into the state; returns its text when it has some."""
+    if chunk.finish_reason:
+        state.finish_reason = chunk.finish_reason
+    if chunk.usage:
+        u = chunk.usage
+        state.prompt_tokens = (
+            u.prompt_tokens if u.prompt_tokens is not None else state.prompt_tokens
+        )
+        state.completion_tokens = (
+            u.completion_tokens if u.completion_tokens is not None else state.completion_tokens
+        )
+        if u.cost_usd is not None:
+            state.reported_cost = u.cost_usd
+    if chunk.text:
+        if state.ttft_ms is None:
+            state.ttft_ms = int((time.monotonic() - state.t0) * 1000)
+        state.parts.append(chunk.text)
+        return chunk.text
+    return None
+
+
+async def stream_attempt(
+    state: AttemptState, client: ChatClient, request: ChatRequest, control: RunControl
+) -> AsyncIterator[Delta | Notice]:
+    """Stream into `state`, yielding Delta and Notice events; ends on finish, error, deadline
+    or a person's interrupt. The stream is always closed, so the server stops generating."""
+    queue: asyncio.Queue[object] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for chunk in client.stream(request):
+                queue.put_nowait(chunk)
+            queue.put_nowait(_END)
+        except ProviderError as exc:
+            queue.put_nowait(exc)
+        except Exception as exc:  # an adapter bug must not hang the run
+            queue.put_nowait(ProviderError(f"{type(exc).__name__}: {exc}"))
+
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(pump())
+    timer = loop.call_later(state.spec.timeout_s, queue.put_nowait, _DEADLINE)
+    control.attach(queue)
+    try:
+        while True:
+            item = await queue.get()
+            if isinstance(item, Chunk):
+                text = _take(state, item)
+                if text:
+                    yield Delta(state.step_index, state.attempt, text)
+                if item.notice:
+                    state.retries.append(item.notice)
+                    yield Notice(item.notice, "warning", state.step_index, state.attempt)
+            elif item is _END:
+                break
+            elif item is _DEADLINE:
+                state.error = f"no answer within the model's timeout_s ({state.spec.timeout_s}s)"
+                state.error_kind = "timeout"
+                break
+            elif isinstance(item, ProviderError):
+                state.error, state.error_kind = str(item), item.kind
+                break
+            elif isinstance(item, Decision):
+                state.interrupted = control.take()
+                break
+    finally:
+        timer.cancel()
+        control.attach(None)
+        state.duration_ms = int((time.monotonic() - state.t0) * 1000)
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

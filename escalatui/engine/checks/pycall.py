@@ -1,0 +1,58 @@
+"""The `python` check: `module:function(answer[, context])` returns None to pass or feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import sys
+from pathlib import Path
+from typing import Any
+
+from escalatui.config.models import PythonCheck
+from escalatui.engine.events import CheckOutcome
+
+
+def _load(ref: str, base_dir: Path | None) -> Any:
+    if base_dir is not None and str(base_dir) not in sys.path:
+        sys.path.insert(0, str(base_dir))  # a task's own helpers sit beside it
+    module_name, _, func_name = ref.partition(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+async def check_python(
+    check: PythonCheck, answer: str, context: dict[str, Any], base_dir: Path | None
+) -> CheckOutcome:
+    """A crash, a timeout or a strange return value is a check error, never a pass."""
+    try:
+        func = _load(check.call, base_dir)
+    except Exception as exc:
+        return CheckOutcome(
+            "python", False, error=f"cannot load {check.call}: {exc}", config_error=True
+        )
+    try:
+        takes_context = len(inspect.signature(func).parameters) >= 2
+    except (TypeError, ValueError):
+        takes_context = False
+    args = (answer, context) if takes_context else (answer,)
+    try:
+        result = await asyncio.wait_for(asyncio.to_thread(func, *args), check.timeout_s)
+    except TimeoutError:
+        return CheckOutcome(
+            "python", False, error=f"{check.call} timed out after {check.timeout_s}s"
+        )
+    except Exception as exc:
+        return CheckOutcome(
+            "python", False, error=f"{check.call} raised {type(exc).__name__}: {exc}"
+        )
+    if result is None or result is True:
+        return CheckOutcome("python", True)
+    if result is False:
+        return CheckOutcome("python", False, check.feedback or f"{check.call} rejected the answer.")
+    if isinstance(result, str):
+        return CheckOutcome("python", False, check.feedback or result)
+    return CheckOutcome(
+        "python",
+        False,
+        error=f"{check.call} returned {type(result).__name__}; expected None or a feedback string",
+    )

@@ -1,0 +1,39 @@
+"""Feed a run's events to its consumers and make sure the log ends consistent, even when the
+run is cancelled from outside (Ctrl+C, quitting the app)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable
+
+from escalatui.engine.events import Event, RunFinished
+from escalatui.engine.runner import Runner
+
+Sink = Callable[[Event], object]
+
+
+async def drive(runner: Runner, sinks: Iterable[Sink]) -> RunFinished:
+    """Run to the end, handing every event to every sink; returns the RunFinished event.
+
+    On cancellation the partial attempt and a `cancelled` run record still reach the sinks,
+    then the cancellation goes on.
+    """
+    sinks = list(sinks)
+    finished: RunFinished | None = None
+    try:
+        async with contextlib.aclosing(runner.events()) as events:
+            async for event in events:
+                for sink in sinks:
+                    sink(event)
+                if isinstance(event, RunFinished):
+                    finished = event
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        for event in runner.cancelled_events():
+            for sink in sinks:
+                sink(event)
+        raise
+    finally:
+        await runner.pool.aclose()
+    assert finished is not None
+    return finished

@@ -1,0 +1,414 @@
+"""The tier engine: steps in order, each up its chain, checks turned into feedback, decisions
+awaited through the Decider protocol. Knows no screen; yields typed events from one iterator."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from escalatui.clients.base import ChatRequest, ProviderError
+from escalatui.clients.registry import ClientPool
+from escalatui.config.models import Approval, Step, Task
+from escalatui.config.template import parse
+from escalatui.engine.attempt import LOCAL_PROVIDERS, AttemptState, stream_attempt
+from escalatui.engine.checks import CheckRunner, feedback_of
+from escalatui.engine.decisions import Decider, Decision, PolicyDecider, RunControl, action_for
+from escalatui.engine.events import (
+    AttemptDecided,
+    AttemptEnded,
+    AttemptStarted,
+    AwaitingDecision,
+    CheckOutcome,
+    ChecksDone,
+    DecidedBy,
+    Event,
+    Next,
+    Notice,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+    StepFinished,
+    StepStarted,
+    Tier,
+    Verdict,
+)
+
+WARM_PROBE_S = 3.0
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class _Ladder:
+    """Where a step is on its chain."""
+
+    tiers: tuple[Tier, ...]
+    retries: int
+    index: int = 0
+    tries_here: int = 0
+
+    @property
+    def can_escalate(self) -> bool:
+        return self.index + 1 < len(self.tiers)
+
+
+class _Stop(Exception):
+    """Ends the run with a status (raised inside the engine only)."""
+
+    def __init__(self, status: RunStatus, error: str | None = None) -> None:
+        self.status, self.error = status, error
+
+
+class Runner:
+    """Runs one task once. Iterate `events()`; act mid-stream through `control`."""
+
+    def __init__(
+        self,
+        task: Task,
+        pool: ClientPool,
+        *,
+        decider: Decider | None = None,
+        input: str | None = None,
+        approval: Approval | None = None,
+        task_path: Path | None = None,
+        run_id: str | None = None,
+        now: Callable[[], str] = utc_now,
+    ) -> None:
+        self.task = task
+        self.pool = pool
+        self.decider = decider or PolicyDecider()
+        self.input = task.input if input is None else input
+        self.approval_override = approval
+        self.task_path = task_path
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.control = RunControl()
+        self.checks = CheckRunner(pool, task_path.parent if task_path else None)
+        self.spent = 0.0
+        self.attempts = 0
+        self.outputs: dict[str, str] = {}
+        self._now = now
+        self._t0 = 0.0
+        self._current: AttemptState | None = None
+        self._finished = False
+
+    # -- public --------------------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every event of the run, ending with RunFinished."""
+        loop = asyncio.get_running_loop()
+        self._t0 = loop.time()
+        task = self.task
+        yield RunStarted(
+            self.run_id,
+            task.name,
+            str(self.task_path) if self.task_path else None,
+            self._now(),
+            self.input,
+            self.approval_override or task.approval,
+            task.budget_usd,
+            tuple(s.name for s in task.steps),
+            task.model_dump(mode="json", by_alias=True),
+        )
+        status: RunStatus = "accepted"
+        error: str | None = None
+        try:
+            previous = ""
+            for index, step in enumerate(task.steps):
+                output = ""
+                async for event in self._step(index, step, previous):
+                    if isinstance(event, StepFinished):
+                        output = event.output
+                    yield event
+                self.outputs[step.name] = previous = output
+        except _Stop as stop:
+            status, error = stop.status, stop.error
+        finally:
+            await self.checks.aclose()
+        self._finished = True
+        yield self._run_finished(status, error)
+
+    def cancelled_events(self) -> list[Event]:
+        """After the run was cancelled from outside (Ctrl+C, quit): the partial attempt and a
+        `cancelled` run record, so the session log ends consistent."""
+        if self._finished:
+            return []
+        self._finished = True
+        events: list[Event] = []
+        if self._current is not None:
+            state = self._current
+            state.interrupted = state.interrupted or Decision("abort")
+            events.append(self._decided(state, (), "rejected", None, "human", "stop"))
+        events.append(self._run_finished("cancelled", "interrupted"))
+        return events
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _tiers(self, step: Step) -> tuple[Tier, ...]:
+        tiers = []
+        for i, name in enumerate(self.task.chain_for(step)):
+            spec = self.task.models[name]
+            tiers.append(
+                Tier(
+                    i,
+                    name,
+                    spec.provider,
+                    spec.model or "(default)",
+                    spec.label or name,
+                    spec.provider == "sim",
+                )
+            )
+        return tuple(tiers)
+
+    def _approval(self, step: Step) -> Approval:
+        return self.approval_override or step.approval or self.task.approval
+
+    async def _step(self, index: int, step: Step, previous: str) -> AsyncIterator[Event]:
+        ladder = _Ladder(
+            self._tiers(step), step.retries if step.retries is not None else self.task.retries
+        )
+        yield StepStarted(step.name, index, ladder.tiers)
+        values = {
+            "input": self.input,
+            "previous": previous,
+            **{f"steps.{k}": v for k, v in self.outputs.items()},
+        }
+        base_prompt = parse(step.prompt).render(values)
+        feedback: str | None = None
+        last_answer = ""
+        attempt_no = 0
+        while True:
+            tier = ladder.tiers[ladder.index]
+            spec = self.task.models[tier.model]
+            self._check_budget(tier, spec.provider)
+            attempt_no += 1
+            self.attempts += 1
+            prompt = base_prompt
+            if feedback is not None:
+                prompt += "\n\n" + parse(self.task.feedback_template).render(
+                    {"feedback": feedback, "answer": last_answer}
+                )
+            state = AttemptState(step.name, index, attempt_no, tier, spec, prompt, self._now())
+            self._current = state
+            async for event in self._attempt(state, step):
+                yield event
+            outcomes = await self._run_checks(state, step)
+            self.spent += sum(o.cost_usd or 0 for o in outcomes)
+            proposed, check_feedback = self._propose(state, outcomes, ladder)
+            yield ChecksDone(index, attempt_no, tuple(outcomes), proposed, check_feedback)
+            decision, by = await self._decide(state, step, proposed, check_feedback, ladder)
+            if by == "human":
+                note = f": {decision.feedback}" if decision.feedback else ""
+                yield Notice(
+                    f"decided by a person: {decision.action}{note}", "info", index, attempt_no
+                )
+            action = decision.action
+            verdict, nxt = self._verdict(state, outcomes, action, by, ladder)
+            fb = decision.feedback if decision.feedback is not None else check_feedback
+            if state.error and state.interrupted is None and fb is None:
+                fb = feedback  # a broken attempt teaches nothing new: keep the last feedback
+            yield self._decided(state, tuple(outcomes), verdict, fb, by, nxt)
+            self._current = None
+            if action == "approve":
+                yield StepFinished(step.name, index, state.output, True)
+                return
+            if action == "abort" or nxt == "stop":
+                yield StepFinished(step.name, index, state.output, False)
+                config = next((o.error for o in outcomes if o.config_error), None)
+                if action == "abort" and by == "human":
+                    raise _Stop("cancelled", "aborted by a person")
+                raise _Stop("failed", config or self._exhausted(step, state))
+            feedback, last_answer = fb, state.output
+            if action == "retry":
+                ladder.tries_here += 1
+            else:
+                ladder.index += 1
+                ladder.tries_here = 0
+
+    def _exhausted(self, step: Step, state: AttemptState) -> str:
+        reason = state.incomplete_reason() or "its checks failed"
+        return f"step '{step.name}': every model in the chain failed (last: {reason})"
+
+    def _check_budget(self, tier: Tier, provider: str) -> None:
+        spec = self.task.models[tier.model]
+        paid = (
+            provider not in LOCAL_PROVIDERS
+            or bool(spec.cost_usd)
+            or (spec.price_in_per_mtok or spec.price_out_per_mtok)
+        )
+        budget = self.task.budget_usd
+        if budget is not None and paid and self.spent >= budget:
+            raise _Stop(
+                "budget",
+                f"budget of ${budget:.4f} reached (spent ${self.spent:.4f}) "
+                f"before calling {tier.model}",
+            )
+
+    async def _attempt(self, state: AttemptState, step: Step) -> AsyncIterator[Event]:
+        spec = state.spec
+        try:
+            client = self.pool.get(state.tier.model)
+        except ProviderError as exc:
+            client = None
+            state.error, state.error_kind = str(exc), exc.kind
+        if client is not None:
+            try:
+                state.warm = await asyncio.wait_for(client.warm(), WARM_PROBE_S)
+            except (TimeoutError, ProviderError, OSError):
+                state.warm = None
+        yield AttemptStarted(
+            step.name,
+            state.step_index,
+            state.attempt,
+            state.tier,
+            state.warm,
+            state.started_at,
+            state.prompt,
+        )
+        if client is not None:
+            system = step.system or self.task.system
+            messages = ([{"role": "system", "content": system}] if system else []) + [
+                {"role": "user", "content": state.prompt}
+            ]
+            request = ChatRequest(messages, spec.temperature, spec.max_tokens, spec.timeout_s)
+            async for event in stream_attempt(state, client, request, self.control):
+                yield event
+        self.spent += state.cost_usd or 0.0
+        yield AttemptEnded(
+            state.step_index,
+            state.attempt,
+            state.output,
+            state.complete,
+            state.incomplete_reason() if not state.complete else None,
+            state.duration_ms,
+            state.ttft_ms,
+        )
+
+    async def _run_checks(self, state: AttemptState, step: Step) -> list[CheckOutcome]:
+        if not state.complete:
+            return []  # an incomplete attempt is never checked as if it were an answer
+        context = {"input": self.input, "step": step.name, "outputs": dict(self.outputs)}
+        return await self.checks.run(list(step.checks), state.output, context)
+
+    def _propose(
+        self, state: AttemptState, outcomes: list[CheckOutcome], ladder: _Ladder
+    ) -> tuple[Verdict, str | None]:
+        if any(o.config_error for o in outcomes):
+            return "rejected", feedback_of(outcomes)
+        if state.complete and all(o.passed for o in outcomes):
+            return "accept", None
+        if not state.complete:
+            feedback = None
+            if state.finish_reason == "length":
+                feedback = "- Your previous answer was cut off at the token limit; be shorter."
+        else:
+            feedback = feedback_of(outcomes)
+        if state.error_kind in ("context", "config", "auth", "quota", "forbidden"):
+            return ("escalate" if ladder.can_escalate else "rejected"), feedback
+        if ladder.tries_here < ladder.retries:
+            return "retry", feedback
+        return ("escalate" if ladder.can_escalate else "rejected"), feedback
+
+    async def _decide(
+        self,
+        state: AttemptState,
+        step: Step,
+        proposed: Verdict,
+        feedback: str | None,
+        ladder: _Ladder,
+    ) -> tuple[Decision, DecidedBy]:
+        pending = state.interrupted or self.control.take()
+        if pending is not None:
+            return pending, "human"
+        mode = self._approval(step)
+        if mode == "manual" or (mode == "escalation" and proposed == "escalate"):
+            request = AwaitingDecision(
+                step.name,
+                state.step_index,
+                state.attempt,
+                proposed,
+                feedback,
+                state.output,
+                state.complete,
+                ladder.can_escalate,
+                mode,
+            )
+            decision = await self.decider.decide(request)
+            return decision, "human" if decision.by_human else "policy"
+        return Decision(action_for(proposed, ladder.can_escalate), by_human=False), "checks"
+
+    def _verdict(
+        self,
+        state: AttemptState,
+        outcomes: list[CheckOutcome],
+        action: str,
+        by: DecidedBy,
+        ladder: _Ladder,
+    ) -> tuple[Verdict, Next]:
+        if action == "approve":
+            return "accept", "done"
+        if action == "abort":
+            return "rejected", "stop"
+        if action == "escalate" and not ladder.can_escalate:
+            return "rejected", "stop"
+        nxt: Next = "retry" if action == "retry" else "escalate"
+        errored = state.error is not None or any(o.error for o in outcomes)
+        if errored and by != "human":
+            return "error", nxt
+        return ("retry" if action == "retry" else "escalate"), nxt
+
+    def _decided(
+        self,
+        state: AttemptState,
+        outcomes: tuple[CheckOutcome, ...],
+        verdict: Verdict,
+        feedback: str | None,
+        by: DecidedBy,
+        nxt: Next,
+    ) -> AttemptDecided:
+        t = state.tier
+        return AttemptDecided(
+            state.step,
+            state.step_index,
+            state.attempt,
+            t.index,
+            t.model,
+            t.provider,
+            t.provider_model,
+            state.warm,
+            state.started_at,
+            state.duration_ms,
+            state.ttft_ms,
+            state.prompt_tokens,
+            state.completion_tokens,
+            state.cost_usd,
+            state.output,
+            state.complete,
+            state.incomplete_reason(),
+            verdict,
+            feedback,
+            by,
+            nxt,
+            t.simulated,
+            outcomes,
+            tuple(state.retries),
+            state.prompt,
+        )
+
+    def _run_finished(self, status: RunStatus, error: str | None) -> RunFinished:
+        loop = asyncio.get_running_loop()
+        last = list(self.outputs.values())[-1] if self.outputs else ""
+        return RunFinished(
+            status,
+            last if status == "accepted" else "",
+            round(self.spent, 6),
+            int((loop.time() - self._t0) * 1000),
+            self.attempts,
+            error,
+            dict(self.outputs),
+        )

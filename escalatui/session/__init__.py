@@ -1,0 +1,13 @@
+"""Session logs: one JSON Lines file per run (SPEC §5)."""
+
+from escalatui.session.reader import ReadResult, SessionSummary, list_sessions, read_session
+from escalatui.session.writer import SessionWriteError, SessionWriter
+
+__all__ = [
+    "ReadResult",
+    "SessionSummary",
+    "SessionWriteError",
+    "SessionWriter",
+    "list_sessions",
+    "read_session",
+]
