@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 MAX_SLEEP_S = 60.0
 """Upper bound of any single wait the fake performs (stalls, delays, keep-alive gaps, drains)."""
@@ -42,8 +42,41 @@ STOP_TIMEOUT_S = 5.0
 OPENROUTER_COMMENT = "OPENROUTER PROCESSING"
 SSE_HEADERS = (("content-type", "text/event-stream"), ("cache-control", "no-cache"))
 DONE_EVENT = b"data: [DONE]\n\n"
+MEGABYTES_PATTERN = "the quick brown fox jumps over the lazy dog\n"
 LOADING_MODEL_BODY = {
     "error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}
+}
+# Context-window errors (400) as OpenAI, llama.cpp and OpenRouter send them.
+CONTEXT_ERRORS: dict[str, dict[str, Any]] = {
+    "openai": {
+        "error": {
+            "message": "This model's maximum context length is 8192 tokens. However, "
+            "your messages resulted in 9000 tokens. Please reduce the length of the "
+            "messages.",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }
+    },
+    "llamacpp": {
+        "error": {
+            "code": 400,
+            "message": "the request exceeds the available context size, try increasing it",
+            "type": "exceed_context_size_error",
+            "n_prompt_tokens": 9000,
+            "n_ctx": 8192,
+        }
+    },
+    "openrouter": {
+        "error": {
+            "message": "This endpoint's maximum context length is 8192 tokens. However, "
+            "you requested about 9000 tokens (9000 of text input). Please reduce the "
+            'length of either one, or use the "middle-out" transform to compress your '
+            "prompt automatically.",
+            "code": 400,
+            "metadata": {"provider_name": None},
+        }
+    },
 }
 
 _ids = itertools.count(1)
@@ -146,6 +179,11 @@ def _waits(total_s: float, every_s: float | None, comment_text: str) -> Iterator
         remaining -= gap
         if remaining > 1e-9:
             yield f": {comment_text}\n\n".encode()
+
+
+def megabytes_content(n_chars: int, pattern: str = MEGABYTES_PATTERN) -> str:
+    """The exact content ``Reply.megabytes(n_chars, pattern=pattern)`` streams."""
+    return (pattern * (n_chars // len(pattern) + 1))[:n_chars]
 
 
 def split_words(content: str) -> list[str]:
@@ -320,15 +358,17 @@ class Reply:
         content: str = "",
         comment_text: str = OPENROUTER_COMMENT,
     ) -> Reply:
-        """Send ``content`` (if any), then only SSE comments every ``every_s`` for ``max_s``
-        seconds, then drop the connection. Defeats a plain read timeout."""
+        """Send ``content`` (if any), then only SSE comments, one every ``every_s`` up to
+        ``max_s`` seconds, then drop the connection. Defeats a plain read timeout."""
         pieces = split_words(content)
 
         def plan(req: Request) -> Iterator[Step]:
             chat = _Chat(req)
             yield from chat.opening(0.0)
             yield from chat.contents(pieces, 0.0, None, "")
-            yield from _waits(max_s + every_s, every_s, comment_text)
+            for _ in range(max(1, round(max_s / every_s))):
+                yield every_s
+                yield f": {comment_text}\n\n".encode()
             yield Drop()
 
         return cls(f"keepalives_forever({every_s}, {max_s})", plan)
@@ -367,11 +407,12 @@ class Reply:
         n_chars: int,
         chunk_chars: int = 1,
         *,
-        pattern: str = "the quick brown fox jumps over the lazy dog\n",
+        pattern: str = MEGABYTES_PATTERN,
         batch_bytes: int = 1 << 16,
     ) -> Reply:
         """A huge stream of ``n_chars`` content characters (``pattern`` repeated) in deltas of
-        ``chunk_chars``, generated lazily; events are batched into ~``batch_bytes`` writes."""
+        ``chunk_chars``, generated lazily; events are batched into ~``batch_bytes`` writes.
+        ``megabytes_content(n_chars)`` is the text it streams."""
 
         def plan(req: Request) -> Iterator[Step]:
             chat = _Chat(req)
@@ -394,13 +435,6 @@ class Reply:
             yield from chat.closing("stop", None, True)
 
         return cls(f"megabytes({n_chars}, {chunk_chars})", plan)
-
-    @classmethod
-    def content_of_megabytes(
-        cls, n_chars: int, pattern: str = "the quick brown fox jumps over the lazy dog\n"
-    ) -> str:
-        """The exact content ``megabytes(n_chars, pattern=pattern)`` streams."""
-        return (pattern * (n_chars // len(pattern) + 1))[:n_chars]
 
     @classmethod
     def error(
@@ -455,40 +489,11 @@ class Reply:
         return cls.error(status, body, headers=headers)
 
     @classmethod
-    def context_exceeded(cls, style: str = "openai") -> Reply:
-        """A context-window error as sent by ``openai``, ``llamacpp`` or ``openrouter``."""
-        bodies: dict[str, dict[str, Any]] = {
-            "openai": {
-                "error": {
-                    "message": "This model's maximum context length is 8192 tokens. However, "
-                    "your messages resulted in 9000 tokens. Please reduce the length of the "
-                    "messages.",
-                    "type": "invalid_request_error",
-                    "param": "messages",
-                    "code": "context_length_exceeded",
-                }
-            },
-            "llamacpp": {
-                "error": {
-                    "code": 400,
-                    "message": "the request exceeds the available context size, try increasing it",
-                    "type": "exceed_context_size_error",
-                    "n_prompt_tokens": 9000,
-                    "n_ctx": 8192,
-                }
-            },
-            "openrouter": {
-                "error": {
-                    "message": "This endpoint's maximum context length is 8192 tokens. However, "
-                    "you requested about 9000 tokens (9000 of text input). Please reduce the "
-                    'length of either one, or use the "middle-out" transform to compress your '
-                    "prompt automatically.",
-                    "code": 400,
-                    "metadata": {"provider_name": None},
-                }
-            },
-        }
-        return cls.error(400, bodies[style])
+    def context_exceeded(
+        cls, style: Literal["openai", "llamacpp", "openrouter"] = "openai"
+    ) -> Reply:
+        """A 400 context-window error in the shape ``style`` servers send (``CONTEXT_ERRORS``)."""
+        return cls.error(400, CONTEXT_ERRORS[style])
 
     @classmethod
     def loading_model(cls) -> Reply:
@@ -551,26 +556,28 @@ def _status_reply(req: Request, state: WarmState) -> Reply:
     def ok(obj: Any) -> Reply:
         return replace(Reply.error(200, obj), label=f"status {req.path}")
 
-    if req.method != "GET":
-        pass
-    elif req.path == "/props":
-        props = {"is_sleeping": state.sleeping, "model_path": state.model_path, "total_slots": 1}
-        return ok({**props, "default_generation_settings": {"n_ctx": 8192}})
-    elif req.path == "/health":
-        return Reply.loading_model() if state.loading else ok({"status": "ok"})
-    elif req.path == "/api/ps":
-        return ok({"models": [_ollama_entry(name) for name in state.loaded]})
-    elif req.path == "/running":
-        states = {name: "ready" for name in state.loaded} | state.running_states
-        return ok({"running": [{"model": m, "state": s} for m, s in states.items()]})
-    elif req.path in ("/v1/models", "/models"):
-        data = [
-            {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
-            for m in state.all_models()
-        ]
-        return ok({"object": "list", "data": data})
-    elif req.path == "/api/v1/models":
-        return ok({"models": [_lmstudio_entry(m, m in state.loaded) for m in state.all_models()]})
+    if req.method == "GET":
+        match req.path:
+            case "/props":
+                props = {"is_sleeping": state.sleeping, "model_path": state.model_path}
+                return ok(
+                    props | {"total_slots": 1, "default_generation_settings": {"n_ctx": 8192}}
+                )
+            case "/health":
+                return Reply.loading_model() if state.loading else ok({"status": "ok"})
+            case "/api/ps":
+                return ok({"models": [_ollama_entry(name) for name in state.loaded]})
+            case "/running":
+                states = {name: "ready" for name in state.loaded} | state.running_states
+                return ok({"running": [{"model": m, "state": s} for m, s in states.items()]})
+            case "/v1/models" | "/models":
+                data = [
+                    {"id": m, "object": "model", "owned_by": "fake"} for m in state.all_models()
+                ]
+                return ok({"object": "list", "data": data})
+            case "/api/v1/models":
+                entries = [_lmstudio_entry(m, m in state.loaded) for m in state.all_models()]
+                return ok({"models": entries})
     message = f"no route for {req.method} {req.path}"
     return Reply.error(404, {"error": {"message": message, "type": "not_found_error"}})
 
@@ -578,13 +585,19 @@ def _status_reply(req: Request, state: WarmState) -> Reply:
 def _ollama_entry(name: str) -> dict[str, Any]:
     size = 4_000_000_000
     details = {"format": "gguf", "family": "llama", "parameter_size": "7B"}
-    entry = {"name": name, "model": name, "size": size, "digest": "0" * 64, "details": details}
+    entry: dict[str, Any] = {
+        "name": name,
+        "model": name,
+        "size": size,
+        "digest": "0" * 64,
+        "details": details,
+    }
     return entry | {"expires_at": "2099-01-01T00:00:00Z", "size_vram": size}
 
 
 def _lmstudio_entry(key: str, loaded: bool) -> dict[str, Any]:
     instances = [{"id": key, "config": {"context_length": 8192}}] if loaded else []
-    entry = {"type": "llm", "publisher": "fake", "key": key, "display_name": key}
+    entry: dict[str, Any] = {"type": "llm", "publisher": "fake", "key": key, "display_name": key}
     entry |= {"architecture": "llama", "size_bytes": 4_000_000_000, "params_string": "7B"}
     return entry | {"max_context_length": 32768, "format": "gguf", "loaded_instances": instances}
 
@@ -694,6 +707,8 @@ class FakeServer:
         for key in ("models", "loaded"):
             if key in changes:
                 changes[key] = tuple(changes[key])
+        if "running_states" in changes:
+            changes["running_states"] = dict(changes["running_states"])
         with self._lock:
             self._state = replace(self._state, **changes)
 

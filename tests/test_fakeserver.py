@@ -11,11 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-try:  # tests/ as a package, or as a plain rootdir-relative directory (pytest's default)
-    from tests.fakeserver import FakeServer, Reply, refused_url
-except ModuleNotFoundError:
-    from fakeserver import FakeServer, Reply, refused_url  # type: ignore[no-redef]
+from fakeserver import FakeServer, Reply, megabytes_content, refused_url
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -292,10 +288,10 @@ def test_raw_str_surrogates_and_cut(server: FakeServer, client: httpx.Client) ->
 def test_megabytes_lazy_stream(server: FakeServer, client: httpx.Client) -> None:
     server.enqueue(Reply.megabytes(20_000, chunk_chars=1), Reply.megabytes(1_000_000, 4096))
     payloads = events(post_stream(server, client).content)
-    assert content(payloads) == Reply.content_of_megabytes(20_000)
+    assert content(payloads) == megabytes_content(20_000)
     assert len(payloads) == 20_000 + 3  # role chunk, 20k deltas, finish, [DONE]
     payloads = events(post_stream(server, client).content)
-    assert content(payloads) == Reply.content_of_megabytes(1_000_000)
+    assert content(payloads) == megabytes_content(1_000_000)
     assert payloads[-1] == "[DONE]"
 
 
