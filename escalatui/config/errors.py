@@ -12,6 +12,8 @@ class Problem:
 
     where: str
     message: str
+    line: int | None = None
+    """The file line `where` was written on, when known (schema and semantic errors)."""
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
@@ -26,8 +28,12 @@ class ConfigError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        """One line per problem, each prefixed by the file name."""
-        return "\n".join(
-            f"{self.path}:{p}" if p.where[:1].isdigit() else f"{self.path}: {p}"
-            for p in self.problems
-        )
+        """One line per problem, each prefixed by the file name (and line, when known)."""
+        return "\n".join(self._line(p) for p in self.problems)
+
+    def _line(self, p: Problem) -> str:
+        if p.where[:1].isdigit():  # a TOML syntax error's own line:col
+            return f"{self.path}:{p}"
+        if p.line:
+            return f"{self.path}:{p.line}: {p}"
+        return f"{self.path}: {p}"

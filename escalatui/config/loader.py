@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from escalatui.config.errors import ConfigError, Problem
-from escalatui.config.models import Task, UserConfig
-from escalatui.config.semantics import semantic_problems
+from escalatui.config.lines import key_lines, line_of
+from escalatui.config.models import CHECK_KINDS, ModelSpec, Task, UserConfig
+from escalatui.config.partial import clean_loc, partial_task, under
+from escalatui.config.reading import MAX_DEPTH, MAX_FILE_BYTES, read_toml, read_toml_text
+from escalatui.config.semantics import model_problems, semantic_problems
 
-MAX_FILE_BYTES = 1_000_000
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "LoadedTask",
+    "load_task",
+    "load_user_config",
+    "read_toml",
+    "schema_problems",
+]
+
+_KINDS = ", ".join(CHECK_KINDS)
+_TABLE_ERRORS = ("dict_type", "model_type", "model_attributes_type")
 
 
 @dataclass(frozen=True)
@@ -26,108 +36,96 @@ class LoadedTask:
     task: Task
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning every way it can be unreadable into a ConfigError."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(path, [Problem("", f"cannot read file: {exc.strerror or exc}")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(
-            path, [Problem("", f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")]
-        )
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raise ConfigError(
-            path,
-            [
-                Problem(
-                    "1:1", "file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"
-                )
-            ],
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError(
-            path,
-            [
-                Problem(
-                    f"{line}:{col}",
-                    f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8",
-                )
-            ],
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        pos = _TOML_POS.search(msg)
-        where = f"{pos.group(1)}:{pos.group(2)}" if pos else ""
-        raise ConfigError(
-            path, [Problem(where, "TOML syntax: " + _TOML_POS.sub("", msg).strip())]
-        ) from None
-    except RecursionError:
-        raise ConfigError(path, [Problem("", "nested too deeply to read")]) from None
-
-
-def schema_problems(exc: ValidationError, text: str | None = None) -> list[Problem]:
-    """Pydantic errors as dotted paths (`steps.1.checks.0.pattern`), unknown keys by name."""
+def schema_problems(exc: ValidationError, text: str = "") -> list[Problem]:
+    """Pydantic errors as dotted paths (`steps.1.checks.0.pattern`), unknown keys by name, each
+    with the file line it points at when `text` (the file) shows it."""
+    lines = key_lines(text)
     problems = []
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        # A tagged union puts the tag in the path (checks.0.regex.pattern): drop it.
-        loc = [
-            p
-            for i, p in enumerate(loc)
-            if not (i and loc[i - 1].isdigit() and i >= 2 and loc[i - 2] == "checks")
-        ]
-        if err["type"] == "extra_forbidden":
-            key = loc[-1] if loc else "?"
+        loc = [str(p) for p in clean_loc(err)]
+        where = ".".join(loc) or "(top level)"
+        kind = err["type"]
+        if kind == "extra_forbidden":
             where = ".".join(loc[:-1]) or "(top level)"
-            problems.append(Problem(where, f"unknown key '{key}'"))
-        elif err["type"] == "missing":
-            problems.append(Problem(".".join(loc), "required key is missing"))
+            message = f"unknown key '{loc[-1]}'"
+        elif kind == "missing":
+            message = "required key is missing"
+        elif kind == "union_tag_not_found":
+            message = f"required key 'kind' is missing (one of: {_KINDS})"
+        elif kind == "union_tag_invalid":
+            message = f"unknown check kind '{(err.get('ctx') or {}).get('tag', '?')}' "
+            message += f"(one of: {_KINDS})"
+        elif kind in _TABLE_ERRORS:
+            message = "expected a table"
         else:
-            problems.append(Problem(".".join(loc) or "(top level)", err["msg"]))
+            message = err["msg"]
+        problems.append(Problem(where, message, line_of(loc, lines)))
     return problems
 
 
+def _with_lines(problems: list[Problem], text: str) -> list[Problem]:
+    """Semantic problems with the line their dotted path points at."""
+    lines = key_lines(text)
+    return [
+        Problem(p.where, p.message, p.line or line_of(p.where.split("."), lines)) for p in problems
+    ]
+
+
 def load_user_config(path: Path) -> UserConfig:
-    """The user config, or an empty one when the file does not exist."""
+    """The user config, or an empty one when the file does not exist. Its models are checked
+    here, against its own directory, so a broken shared model names this file."""
     if not path.exists():
         return UserConfig()
-    data = read_toml(path)
+    data, text = read_toml_text(path)
     try:
-        return UserConfig.model_validate(data)
+        user = UserConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, schema_problems(exc)) from None
+        raise ConfigError(path, schema_problems(exc, text)) from None
+    problems = []
+    for name, spec in user.models.items():
+        problems += model_problems(f"models.{name}", spec, path.parent)
+    if problems:
+        raise ConfigError(path, _with_lines(problems, text))
+    return user.model_copy(update={"models": _absolute_gguf_paths(user.models, path.parent)})
 
 
 def load_task(path: Path | str, user: UserConfig | None = None) -> LoadedTask:
-    """Read, validate and resolve a task file; raise ConfigError listing every problem."""
+    """Read, validate and resolve a task file; raise ConfigError listing every problem: schema
+    errors and, beside them, the semantic errors of the parts that did validate."""
     path = Path(path)
-    data = read_toml(path)
+    data, text = read_toml_text(path)
     try:
         task = Task.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, schema_problems(exc)) from None
-    if user and user.models:
-        task = task.model_copy(update={"models": {**user.models, **task.models}})
+        problems = schema_problems(exc, text)
+        partial = partial_task(data, exc)
+        if partial is not None:
+            stand_in, replaced = partial
+            semantic = semantic_problems(_merged(stand_in, user), base_dir=path.parent)
+            problems += _with_lines([p for p in semantic if not under(p.where, replaced)], text)
+        raise ConfigError(path, problems) from None
+    task = _merged(task, user)
     problems = semantic_problems(task, base_dir=path.parent)
     if problems:
-        raise ConfigError(path, problems)
-    return LoadedTask(path=path, task=_absolute_gguf_paths(task, path.parent))
+        raise ConfigError(path, _with_lines(problems, text))
+    models = _absolute_gguf_paths(task.models, path.parent)
+    return LoadedTask(path=path, task=task.model_copy(update={"models": models}))
 
 
-def _absolute_gguf_paths(task: Task, base_dir: Path) -> Task:
-    """Embedded GGUF paths are relative to the task file; make them absolute once."""
+def _merged(task: Task, user: UserConfig | None) -> Task:
+    """The user config's models added to the task's (the task's own win)."""
+    if not user or not user.models:
+        return task
+    return task.model_copy(update={"models": {**user.models, **task.models}})
+
+
+def _absolute_gguf_paths(specs: dict[str, ModelSpec], base_dir: Path) -> dict[str, ModelSpec]:
+    """Embedded GGUF paths are relative to the file that names them; make them absolute once."""
     models = {}
-    for name, spec in task.models.items():
+    for name, spec in specs.items():
         if spec.provider == "embedded" and spec.model:
             gguf = Path(spec.model).expanduser()
             gguf = gguf if gguf.is_absolute() else (base_dir / gguf).resolve()
             spec = spec.model_copy(update={"model": str(gguf)})
         models[name] = spec
-    return task.model_copy(update={"models": models})
+    return models

@@ -37,7 +37,15 @@ class ModelSpec(Strict):
     max_tokens: int | None = Field(default=None, ge=1)
     """Cap on completion tokens."""
     timeout_s: float = Field(default=120, gt=0)
-    """Whole attempt deadline; cold loads must fit in it."""
+    """Whole attempt deadline, retries included; the first token may take all of it, so a
+    cold load must fit in it."""
+    idle_timeout_s: float = Field(default=60, gt=0)
+    """Once output has started: fail when no content arrives for this long. Keep-alive
+    comments (`: OPENROUTER PROCESSING`) do not count as content."""
+    connect_timeout_s: float = Field(default=10, gt=0)
+    """How long to wait for the TCP (and TLS) connection to the server."""
+    max_retries: int = Field(default=2, ge=0, le=10)
+    """Network-level retries before a response starts (refused, 429, 5xx, ...), with backoff."""
     price_in_per_mtok: float | None = Field(default=None, ge=0)
     """USD per million prompt tokens, when the provider does not report cost."""
     price_out_per_mtok: float | None = Field(default=None, ge=0)

@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 from escalatui.config.errors import Problem
+from escalatui.config.jsonschema import schema_problems
 from escalatui.config.models import (
     CommandCheck,
+    JsonCheck,
     JudgeCheck,
     ModelSpec,
     RegexCheck,
@@ -23,24 +25,22 @@ def semantic_problems(task: Task, base_dir: Path) -> list[Problem]:
     """Everything that would make the task fail before any model is called."""
     problems: list[Problem] = []
     for name, spec in task.models.items():
-        problems += _model_problems(f"models.{name}", spec, base_dir)
+        problems += model_problems(f"models.{name}", spec, base_dir)
+    # The task's chain is reported once, not again for every step that uses it.
+    problems += _chain_problems("chain", task.chain or [], task)
     seen: set[str] = set()
     for i, step in enumerate(task.steps):
         where = f"steps.{i}"
         if step.name in seen:
             problems.append(Problem(f"{where}.name", f"duplicate step name '{step.name}'"))
-        chain = task.chain_for(step)
-        if not chain:
+        if not task.chain_for(step):
             problems.append(
                 Problem(
                     f"{where}.chain", "empty chain: give the step or the task at least one model"
                 )
             )
-        for model in chain:
-            if model not in task.models:
-                problems.append(
-                    Problem(f"{where}.chain", f"unknown model '{model}' (defined: {_names(task)})")
-                )
+        if step.chain is not None:
+            problems += _chain_problems(f"{where}.chain", step.chain, task)
         problems += _placeholder_problems(f"{where}.prompt", step.prompt, i, seen)
         for j, check in enumerate(step.checks):
             problems += _check_problems(f"{where}.checks.{j}", check, task)
@@ -61,6 +61,14 @@ def semantic_problems(task: Task, base_dir: Path) -> list[Problem]:
 
 def _names(task: Task) -> str:
     return ", ".join(sorted(task.models)) or "none"
+
+
+def _chain_problems(where: str, chain: list[str], task: Task) -> list[Problem]:
+    return [
+        Problem(where, f"unknown model '{model}' (defined: {_names(task)})")
+        for model in chain
+        if model not in task.models
+    ]
 
 
 def _placeholder_problems(where: str, text: str, index: int, earlier: set[str]) -> list[Problem]:
@@ -94,25 +102,32 @@ def _placeholder_problems(where: str, text: str, index: int, earlier: set[str]) 
 
 
 def _check_problems(where: str, check: object, task: Task) -> list[Problem]:
+    problems = []
     if isinstance(check, RegexCheck):
         try:
             re.compile(check.pattern)
         except re.error as exc:
-            return [Problem(f"{where}.pattern", f"regex does not compile: {exc}")]
+            problems.append(Problem(f"{where}.pattern", f"regex does not compile: {exc}"))
     if isinstance(check, JudgeCheck) and check.model not in task.models:
-        return [
+        problems.append(
             Problem(
                 f"{where}.model", f"unknown judge model '{check.model}' (defined: {_names(task)})"
             )
-        ]
+        )
     if isinstance(check, CommandCheck):
         exe = check.run[0]
         if "/" not in exe and shutil.which(exe) is None:
-            return [Problem(f"{where}.run", f"command '{exe}' not found on PATH")]
-    return []
+            problems.append(Problem(f"{where}.run", f"command '{exe}' not found on PATH"))
+    if isinstance(check, JsonCheck) and check.json_schema is not None:
+        problems += [
+            Problem(f"{where}.{path}", message)
+            for path, message in schema_problems(check.json_schema)
+        ]
+    return problems
 
 
-def _model_problems(where: str, spec: ModelSpec, base_dir: Path) -> list[Problem]:
+def model_problems(where: str, spec: ModelSpec, base_dir: Path) -> list[Problem]:
+    """What would stop a model from being called: missing base_url or id, no sim answers..."""
     problems = []
     if spec.provider in NEEDS_BASE_URL and not spec.base_url:
         problems.append(
@@ -127,7 +142,7 @@ def _model_problems(where: str, spec: ModelSpec, base_dir: Path) -> list[Problem
     if spec.provider == "embedded" and spec.model:
         gguf = Path(spec.model).expanduser()
         if not gguf.is_absolute():
-            gguf = base_dir / gguf
+            gguf = (base_dir / gguf).absolute()
         if not gguf.is_file():
             problems.append(Problem(f"{where}.model", f"GGUF file not found: {gguf}"))
     if spec.base_url and not re.match(r"https?://", spec.base_url):

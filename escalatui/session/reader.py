@@ -57,8 +57,9 @@ def read_session(path: Path) -> ReadResult:
         try:
             record = migrate(record, result.schema)
         except ValueError as exc:
+            # Every later record has the same schema: say it once and stop.
             result.problems.append(f"line {number}: {exc}")
-            continue
+            break
         result.records.append(record)
         try:
             event = event_from_record(record)
@@ -114,20 +115,32 @@ def summarize(path: Path) -> SessionSummary:
                 attempts += 1
             elif kind == "run":
                 run = record
+    cost = run.get("cost_usd")
     return SessionSummary(
         path,
         str(head.get("run_id", "?")),
         str(head.get("task_name", "?")),
         str(head.get("started_at", "")),
         str(run.get("status", "unfinished")),
-        run.get("cost_usd"),
+        float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
         attempts,
     )
 
 
 def list_sessions(directory: Path) -> list[SessionSummary]:
-    """Sessions in `directory`, newest first."""
+    """Sessions in `directory`, newest first; files that vanish or cannot be read are left out."""
     if not directory.is_dir():
         return []
-    paths = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
-    return [summarize(p) for p in paths]
+    dated = []
+    for path in directory.glob("*.jsonl"):
+        try:
+            dated.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    summaries = []
+    for _, path in sorted(dated, key=lambda d: d[0], reverse=True):
+        try:
+            summaries.append(summarize(path))
+        except OSError:
+            continue
+    return summaries

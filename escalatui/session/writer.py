@@ -45,7 +45,12 @@ class SessionWriter:
         self, directory: Path, secrets: Iterable[str] = (), record_deltas: bool = True
     ) -> None:
         self.directory = directory
-        self.secrets = [s for s in secrets if s]
+        # Each secret as it appears in a JSON line: raw, and JSON-escaped when it has to be.
+        self.secrets = sorted(
+            {form for s in secrets if s for form in (s, json.dumps(s)[1:-1]) if form},
+            key=len,
+            reverse=True,
+        )
         self.record_deltas = record_deltas
         self.path: Path | None = None
         self.failed: str | None = None
@@ -93,12 +98,16 @@ class SessionWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / session_filename(event.run_id, event.task_name)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        size = os.fstat(self._fd).st_size
-        if size:  # never merge into a torn last line left by a crash
-            with open(self.path, "rb") as f:
-                f.seek(size - 1)
-                if f.read(1) != b"\n":
-                    os.write(self._fd, b"\n")
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            size = os.fstat(self._fd).st_size
+            if size:  # never merge into a torn last line left by a crash
+                with open(self.path, "rb") as f:
+                    f.seek(size - 1)
+                    if f.read(1) != b"\n":
+                        _write_all(self._fd, b"\n")
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def _add_delta(self, event: Delta) -> None:
         key = (event.step_index, event.attempt)
@@ -128,15 +137,32 @@ class SessionWriter:
         # One write() of a whole line under a lock: two processes never interleave lines.
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
-            os.write(self._fd, line)
+            _write_all(self._fd, line)
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
+        """Write what is pending and close the file; never raises (the run is over anyway)."""
+        if not self.failed:
+            self.flush()
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def flush(self) -> None:
+        """Write batched deltas now (a failure goes to `failed`, like `handle`)."""
         try:
             self._flush_deltas()
-        except OSError:
-            pass
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        except OSError as exc:
+            self.failed = f"session log {self.path}: {exc.strerror or exc}"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write may write part of the data (a nearly full disk); go on until all is written."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -55,7 +55,7 @@ class CheckRunner:
                 case RegexCheck():
                     return await check_regex(check, answer, self.regex)
                 case JsonCheck():
-                    return check_json(check, answer)
+                    return await check_json(check, answer, self.regex)
                 case CommandCheck():
                     return await check_command(check, answer)
                 case PythonCheck():

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 
 from escalatui.config.models import CommandCheck
 from escalatui.engine.events import CheckOutcome
 
-SECRET_ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET")
+# Names that hold keys: OPENROUTER_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY, DB_PASSWORD...
+SECRET_ENV_NAME = re.compile(r"KEY$|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY")
+EXIT_POLL_S = 0.02
 
 
 def child_env() -> dict[str, str]:
     """The environment for a check, without API keys (an answer must not reach them)."""
-    return {k: v for k, v in os.environ.items() if not k.upper().endswith(SECRET_ENV_SUFFIXES)}
+    return {k: v for k, v in os.environ.items() if not SECRET_ENV_NAME.search(k.upper())}
+
+
+def stdin_bytes(answer: str) -> bytes:
+    """The answer as bytes, verbatim. Lone surrogates (a broken stream) pass through rather
+    than turning the check into an error."""
+    try:
+        return answer.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return answer.encode("utf-8", "surrogatepass")
 
 
 async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[bytes, bool]:
@@ -27,6 +39,14 @@ async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[bytes, b
             kept += chunk[:room]
         cut = cut or len(chunk) > room
     return bytes(kept), cut
+
+
+async def _exit_code(proc: asyncio.subprocess.Process) -> int:
+    """The exit code as soon as the process exits. (A `proc.wait()` begun before the exit also
+    waits for the pipes to close on Python 3.11, and a background grandchild can hold them.)"""
+    while proc.returncode is None:
+        await asyncio.sleep(EXIT_POLL_S)
+    return proc.returncode
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
@@ -60,19 +80,25 @@ async def check_command(check: CommandCheck, answer: str) -> CheckOutcome:
     async def feed() -> None:
         assert proc.stdin
         try:
-            proc.stdin.write(answer.encode("utf-8", "surrogateescape"))
+            proc.stdin.write(stdin_bytes(answer))
             await proc.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the command need not read its input
+        except OSError:
+            pass  # the command need not read its input (broken pipe, reset)
         finally:
             proc.stdin.close()
 
+    feeding = asyncio.ensure_future(feed())
+    reading = asyncio.ensure_future(_read_capped(proc.stdout, check.max_output))
+    exited = asyncio.ensure_future(_exit_code(proc))
     try:
         async with asyncio.timeout(check.timeout_s):
-            _, (out, cut) = await asyncio.gather(
-                feed(), _read_capped(proc.stdout, check.max_output)
-            )
+            # Output normally ends when the command exits, but a background job it left
+            # behind can hold the pipe open: the exit itself is noticed too.
+            await asyncio.wait({reading, exited}, return_when=asyncio.FIRST_COMPLETED)
             code = await proc.wait()
+            _kill_group(proc)  # leftovers in its group die with it, and the pipes close
+            await feeding
+            out, cut = await reading
     except TimeoutError:
         _kill_group(proc)
         await proc.wait()
@@ -85,7 +111,8 @@ async def check_command(check: CommandCheck, answer: str) -> CheckOutcome:
         if proc.returncode is None:
             _kill_group(proc)
             await proc.wait()
-    _kill_group(proc)  # leftovers the command started in its group
+        for job in (feeding, reading, exited):
+            job.cancel()
     text = out.decode("utf-8", "replace").strip() + ("\n[output cut]" if cut else "")
     if code == 0:
         return CheckOutcome("command", True)
@@ -93,7 +120,8 @@ async def check_command(check: CommandCheck, answer: str) -> CheckOutcome:
         return CheckOutcome(
             "command",
             False,
-            error=f"{check.run[0]}: exit 127 (command not found): {text[:300]}",
+            error=f"{check.run[0]}: exit 127 (command not found)"
+            + (f": {text[:300]}" if text else ""),
             config_error=True,
         )
     if code < 0:

@@ -6,6 +6,8 @@ import asyncio
 import importlib
 import inspect
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,35 @@ def _load(ref: str, base_dir: Path | None) -> Any:
         sys.path.insert(0, str(base_dir))  # a task's own helpers sit beside it
     module_name, _, func_name = ref.partition(":")
     return getattr(importlib.import_module(module_name), func_name)
+
+
+async def _in_daemon_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Run `func` in a daemon thread. A thread cannot be killed, so one that never returns must
+    not hold up the event loop's shutdown or the interpreter's exit (asyncio.to_thread would)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not future.done():
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def work() -> None:
+        try:
+            result = (True, func(*args))
+        except Exception as exc:  # handed to the awaiting task, which reports it
+            result = (False, exc)
+        except BaseException as exc:  # sys.exit() in a check must not end the run
+            result = (False, RuntimeError(f"{type(exc).__name__} {exc}".strip()))
+        try:
+            loop.call_soon_threadsafe(settle, *result)
+        except RuntimeError:
+            pass  # the loop is gone: nobody is waiting any more
+
+    threading.Thread(target=work, name="python-check", daemon=True).start()
+    return await future
 
 
 async def check_python(
@@ -36,7 +67,7 @@ async def check_python(
         takes_context = False
     args = (answer, context) if takes_context else (answer,)
     try:
-        result = await asyncio.wait_for(asyncio.to_thread(func, *args), check.timeout_s)
+        result = await asyncio.wait_for(_in_daemon_thread(func, *args), check.timeout_s)
     except TimeoutError:
         return CheckOutcome(
             "python", False, error=f"{check.call} timed out after {check.timeout_s}s"

@@ -14,7 +14,8 @@ import json, re, sys
 for line in sys.stdin:
     req = json.loads(line)
     try:
-        out = {"match": re.search(req["pattern"], req["text"], re.MULTILINE) is not None}
+        rx = re.compile(req["pattern"], re.MULTILINE if req["multiline"] else 0)
+        out = {"matches": [rx.search(text) is not None for text in req["texts"]]}
     except re.error as exc:
         out = {"error": str(exc)}
     sys.stdout.write(json.dumps(out) + "\n")
@@ -42,30 +43,49 @@ class RegexWorker:
             )
         return self._proc
 
-    async def search(self, pattern: str, text: str, timeout_s: float) -> bool:
+    async def search(
+        self, pattern: str, text: str, timeout_s: float, multiline: bool = True
+    ) -> bool:
         """True when `pattern` matches; TimeoutError past `timeout_s`; ValueError if invalid."""
+        return (await self.search_many(pattern, [text], timeout_s, multiline))[0]
+
+    async def search_many(
+        self, pattern: str, texts: list[str], timeout_s: float, multiline: bool = True
+    ) -> list[bool]:
+        """Whether `pattern` matches each text, in one round trip (see `search`)."""
+        request = {"pattern": pattern, "texts": texts, "multiline": multiline}
         async with self._lock:
             proc = await self._process()
             assert proc.stdin and proc.stdout
-            proc.stdin.write(json.dumps({"pattern": pattern, "text": text}).encode() + b"\n")
+            proc.stdin.write(json.dumps(request).encode() + b"\n")
             try:
                 await proc.stdin.drain()
                 line = await asyncio.wait_for(proc.stdout.readline(), timeout_s)
             except (TimeoutError, ConnectionError):
                 await self.aclose()
                 raise TimeoutError from None
+            except BaseException:
+                # Cancelled mid-search: its late reply would answer the next request. Kill it.
+                self._kill()
+                raise
             if not line:
                 await self.aclose()
                 raise ValueError("the regex worker died")
             reply = json.loads(line)
             if "error" in reply:
                 raise ValueError(reply["error"])
-            return bool(reply["match"])
+            return [bool(m) for m in reply["matches"]]
 
-    async def aclose(self) -> None:
+    def _kill(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.returncode is None:
             proc.kill()
+
+    async def aclose(self) -> None:
+        """Stop the worker (the next search starts a new one)."""
+        proc = self._proc
+        self._kill()
+        if proc is not None:
             await proc.wait()
 
 

@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
 
+from escalatui.config.jsonschema import TYPES, unsupported_keywords
 from escalatui.config.models import ContainsCheck, JsonCheck
+from escalatui.engine.checks.regex import RegexWorker
 from escalatui.engine.events import CheckOutcome
 
-SCHEMA_KEYWORDS = frozenset(
-    {
-        "type",
-        "properties",
-        "required",
-        "additionalProperties",
-        "items",
-        "enum",
-        "const",
-        "minimum",
-        "maximum",
-        "minLength",
-        "maxLength",
-        "minItems",
-        "maxItems",
-        "pattern",
-        "title",
-        "description",
-        "$schema",
-    }
-)
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "boolean": (bool,),
-    "number": (int, float),
-    "integer": (int,),
-    "null": (type(None),),
-}
+__all__ = ["check_contains", "check_json", "extract_json", "schema_errors", "unsupported_keywords"]
+
+PATTERN_TIMEOUT_S = 2.0
+"""Time for all of a schema's `pattern` searches on one answer (they run in the regex worker)."""
 
 
 def check_contains(check: ContainsCheck, answer: str) -> CheckOutcome:
@@ -60,8 +37,9 @@ def extract_json(answer: str) -> str:
     return fence.group(1) if fence else text
 
 
-def check_json(check: JsonCheck, answer: str) -> CheckOutcome:
-    """Passes when the answer is JSON that fits the schema, if one is given."""
+async def check_json(check: JsonCheck, answer: str, worker: RegexWorker) -> CheckOutcome:
+    """Passes when the answer is JSON that fits the schema, if one is given. The schema's
+    `pattern`s run in the regex worker with a time limit: a model's string must not hang us."""
     try:
         value = json.loads(extract_json(answer))
     except ValueError as exc:
@@ -72,43 +50,67 @@ def check_json(check: JsonCheck, answer: str) -> CheckOutcome:
         )
     except RecursionError:
         return CheckOutcome("json", False, check.feedback or "The JSON is nested too deeply.")
-    if check.json_schema:
-        problems = schema_errors(value, check.json_schema, "$")
-        if problems:
-            detail = "; ".join(problems[:5])
-            return CheckOutcome(
-                "json",
-                False,
-                (check.feedback + f" ({detail})")
-                if check.feedback
-                else f"The JSON does not fit the schema: {detail}",
-            )
-    return CheckOutcome("json", True)
+    if not check.json_schema:
+        return CheckOutcome("json", True)
+    searches: list[tuple[str, str, str]] = []
+    problems = schema_errors(value, check.json_schema, "$", searches=searches)
+    try:
+        problems += await _pattern_errors(searches, worker)
+    except TimeoutError:
+        return CheckOutcome(
+            "json", False, error=f"schema pattern timed out after {PATTERN_TIMEOUT_S}s"
+        )
+    if not problems:
+        return CheckOutcome("json", True)
+    detail = "; ".join(problems[:5])
+    return CheckOutcome(
+        "json",
+        False,
+        (check.feedback + f" ({detail})")
+        if check.feedback
+        else f"The JSON does not fit the schema: {detail}",
+    )
 
 
-def unsupported_keywords(schema: Any) -> set[str]:
-    """Schema keywords this validator does not understand (a validation error at load)."""
-    found: set[str] = set()
-    if isinstance(schema, dict):
-        found |= {k for k in schema if k not in SCHEMA_KEYWORDS}
-        for sub in (schema.get("properties") or {}).values():
-            found |= unsupported_keywords(sub)
-        if isinstance(schema.get("items"), dict):
-            found |= unsupported_keywords(schema["items"])
-        if isinstance(schema.get("additionalProperties"), dict):
-            found |= unsupported_keywords(schema["additionalProperties"])
-    return found
+async def _pattern_errors(searches: list[tuple[str, str, str]], worker: RegexWorker) -> list[str]:
+    """Run the deferred `pattern` searches, one round trip per pattern; TimeoutError past
+    PATTERN_TIMEOUT_S in all."""
+    by_pattern: dict[str, list[tuple[str, str]]] = {}
+    for path, pattern, text in searches:
+        by_pattern.setdefault(pattern, []).append((path, text))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATTERN_TIMEOUT_S
+    errors: list[str] = []
+    for pattern, found in by_pattern.items():
+        left = deadline - loop.time()
+        if left <= 0:
+            raise TimeoutError
+        # JSON Schema patterns are unanchored, without multi-line ^ and $.
+        matches = await worker.search_many(pattern, [t for _, t in found], left, multiline=False)
+        errors += [
+            f"{p}: does not match {pattern!r}"
+            for (p, _), ok in zip(found, matches, strict=True)
+            if not ok
+        ]
+    return errors
 
 
-def schema_errors(value: Any, schema: dict[str, Any], path: str, depth: int = 0) -> list[str]:
-    """Where `value` breaks `schema`, as `$.a.0: problem` strings."""
+def schema_errors(
+    value: Any,
+    schema: dict[str, Any],
+    path: str,
+    depth: int = 0,
+    searches: list[tuple[str, str, str]] | None = None,
+) -> list[str]:
+    """Where `value` breaks `schema`, as `$.a.0: problem` strings. With `searches`, `pattern`
+    keywords are not run here but collected as (path, pattern, text) for the caller to run."""
     if depth > 100:
         return [f"{path}: nested too deeply"]
     kind = schema.get("type")
     if kind is not None:
         kinds = kind if isinstance(kind, list) else [kind]
         ok = any(
-            isinstance(value, _TYPES.get(k, ()))
+            isinstance(value, TYPES.get(k, ()))
             and not (k in ("number", "integer") and isinstance(value, bool))
             for k in kinds
         )
@@ -129,8 +131,11 @@ def schema_errors(value: Any, schema: dict[str, Any], path: str, depth: int = 0)
             errors.append(f"{path}: shorter than {schema['minLength']}")
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             errors.append(f"{path}: longer than {schema['maxLength']}")
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            errors.append(f"{path}: does not match {schema['pattern']!r}")
+        if "pattern" in schema:
+            if searches is not None:
+                searches.append((path, str(schema["pattern"]), value))
+            elif not re.search(schema["pattern"], value):
+                errors.append(f"{path}: does not match {schema['pattern']!r}")
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
             errors.append(f"{path}: fewer than {schema['minItems']} items")
@@ -138,7 +143,7 @@ def schema_errors(value: Any, schema: dict[str, Any], path: str, depth: int = 0)
             errors.append(f"{path}: more than {schema['maxItems']} items")
         if isinstance(schema.get("items"), dict):
             for i, item in enumerate(value):
-                errors += schema_errors(item, schema["items"], f"{path}.{i}", depth + 1)
+                errors += schema_errors(item, schema["items"], f"{path}.{i}", depth + 1, searches)
     if isinstance(value, dict):
         for key in schema.get("required", []):
             if key not in value:
@@ -146,12 +151,12 @@ def schema_errors(value: Any, schema: dict[str, Any], path: str, depth: int = 0)
         props = schema.get("properties") or {}
         for key, sub in props.items():
             if key in value and isinstance(sub, dict):
-                errors += schema_errors(value[key], sub, f"{path}.{key}", depth + 1)
+                errors += schema_errors(value[key], sub, f"{path}.{key}", depth + 1, searches)
         extra = schema.get("additionalProperties", True)
         for key in value:
             if key not in props:
                 if extra is False:
                     errors.append(f"{path}: unexpected key {key!r}")
                 elif isinstance(extra, dict):
-                    errors += schema_errors(value[key], extra, f"{path}.{key}", depth + 1)
+                    errors += schema_errors(value[key], extra, f"{path}.{key}", depth + 1, searches)
     return errors

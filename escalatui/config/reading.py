@@ -1,0 +1,93 @@
+"""Reading a TOML file safely: size, encoding, syntax and nesting problems become ConfigErrors
+with a position, never a traceback (tomllib raises UnicodeDecodeError and RecursionError too)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from escalatui.config.errors import ConfigError, Problem
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 64
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_END = "(at end of document)"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every way it can be unreadable into a ConfigError."""
+    return read_toml_text(path)[0]
+
+
+def read_toml_text(path: Path) -> tuple[dict[str, Any], str]:
+    """The file's data and its text (for placing errors on lines)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)  # no more: the path might be /dev/zero
+    except OSError as exc:
+        raise ConfigError(path, [Problem("", f"cannot read file: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(
+            path, [Problem("", f"file is larger than {MAX_FILE_BYTES:,} bytes (the limit)")]
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ConfigError(
+            path,
+            [
+                Problem(
+                    "1:1", "file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"
+                )
+            ],
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            path,
+            [
+                Problem(
+                    f"{line}:{col}",
+                    f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8",
+                )
+            ],
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        pos = _TOML_POS.search(msg)
+        if pos:
+            where = f"{pos.group(1)}:{pos.group(2)}"
+        elif _TOML_END in msg:
+            where = f"{text.count(chr(10)) + 1}:{len(text) - text.rfind(chr(10))}"
+        else:
+            where = ""
+        msg = _TOML_POS.sub("", msg).replace(_TOML_END, "").strip()
+        raise ConfigError(path, [Problem(where, "TOML syntax: " + msg)]) from None
+    except RecursionError:
+        raise ConfigError(path, [Problem("", "nested too deeply to read")]) from None
+    # Dotted keys (`[a.a.a....]`) nest without recursing in the parser; everything after it
+    # (validation, copies, JSON) does recurse.
+    if _depth(data) > MAX_DEPTH:
+        raise ConfigError(
+            path, [Problem("", f"nested more than {MAX_DEPTH} levels deep (the limit)")]
+        )
+    return data, text
+
+
+def _depth(data: Any) -> int:
+    """How deeply tables and arrays nest, found without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        children = item.values() if isinstance(item, dict) else item
+        stack += [(c, level + 1) for c in children if isinstance(c, dict | list)]
+    return deepest
