@@ -143,3 +143,16 @@ async def test_api_keys_are_not_passed_to_the_child(monkeypatch: pytest.MonkeyPa
     outcome = await check_command(command("sh", "-c", "env; exit 1", max_output=100_000), "")
     assert outcome.feedback and "ESCALATUI_VISIBLE=yes" in outcome.feedback
     assert canary not in outcome.feedback
+
+
+async def test_relative_cwd_is_relative_to_the_task_file(tmp_path: Path) -> None:
+    """A task's `cwd = "sub"` runs the command in the folder beside the task file."""
+    (tmp_path / "sub").mkdir()
+    check = CommandCheck(
+        kind="command",
+        run=[sys.executable, "-c", "import os; print(os.getcwd()); raise SystemExit(1)"],
+        cwd="sub",
+    )
+    outcome = await check_command(check, "answer", base_dir=tmp_path)
+    assert not outcome.passed
+    assert str(tmp_path / "sub") in (outcome.feedback or "")

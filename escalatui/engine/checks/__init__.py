@@ -57,7 +57,7 @@ class CheckRunner:
                 case JsonCheck():
                     return await check_json(check, answer, self.regex)
                 case CommandCheck():
-                    return await check_command(check, answer)
+                    return await check_command(check, answer, self.base_dir)
                 case PythonCheck():
                     return await check_python(check, answer, context, self.base_dir)
                 case JudgeCheck():

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+from pathlib import Path
 
 from escalatui.config.models import CommandCheck
 from escalatui.engine.events import CheckOutcome
@@ -56,7 +57,17 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
         pass
 
 
-async def check_command(check: CommandCheck, answer: str) -> CheckOutcome:
+def _cwd(cwd: str | None, base_dir: Path | None) -> Path | None:
+    """A relative `cwd` is relative to the task file, like every other path in it."""
+    if cwd is None:
+        return None
+    path = Path(cwd).expanduser()
+    return path if path.is_absolute() or base_dir is None else base_dir / path
+
+
+async def check_command(
+    check: CommandCheck, answer: str, base_dir: Path | None = None
+) -> CheckOutcome:
     """Exit 0 passes; other exits fail with the output as feedback; 127 is a config error."""
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -65,7 +76,7 @@ async def check_command(check: CommandCheck, answer: str) -> CheckOutcome:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            cwd=check.cwd,
+            cwd=_cwd(check.cwd, base_dir),
             env=child_env(),
         )
     except OSError as exc:
