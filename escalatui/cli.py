@@ -1,15 +1,20 @@
-"""Command line: parse arguments, build objects, run. The TUI is imported only when needed."""
+"""Command line: parse arguments, build objects, run.
+
+Imports are lazy: `--version` and `--help` load nothing beyond argparse, `validate` only the
+config models, and the TUI (textual) only when a screen is shown.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from escalatui import __version__, paths
-from escalatui.config import ConfigError, Problem, UserConfig, load_task, load_user_config
+from escalatui import __version__
+
+if TYPE_CHECKING:
+    from escalatui.config import UserConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -53,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from escalatui.config import ConfigError
+
     try:
         return _dispatch(args)
     except ConfigError as exc:
@@ -63,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _user_config() -> UserConfig:
+    from escalatui import paths
+    from escalatui.config import load_user_config
+
     return load_user_config(paths.config_file())
 
 
@@ -72,6 +82,8 @@ def _session_dir(args: argparse.Namespace, user: UserConfig) -> Path:
         return Path(given)
     if user.session_dir:
         return Path(user.session_dir).expanduser()
+    from escalatui import paths
+
     return paths.session_dir()
 
 
@@ -83,12 +95,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _sessions(args)
     if command == "replay":
         return _replay(args)
+    from escalatui.config import load_task
+
     user = _user_config()
     if command in ("run", "demo"):
         if command == "demo":
-            from escalatui.demo import demo_task
+            from escalatui.demo import demo_note, demo_task
 
             loaded = demo_task()
+            if args.headless or args.json:
+                print(demo_note(loaded), file=sys.stderr)
         else:
             loaded = load_task(args.task, user)
         task_input = _task_input(args)
@@ -103,15 +119,19 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _task_input(args: argparse.Namespace) -> str | None:
+    from escalatui.config import ConfigError, Problem
+
     if args.input_file is not None:
         try:
             return str(args.input_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(args.input_file, [Problem("", f"cannot read input: {exc}")]) from None
-    return args.input  # type: ignore[no-any-return]
+    return args.input
 
 
 def _validate(files: list[Path]) -> int:
+    from escalatui.config import ConfigError, load_task
+
     user = _user_config()
     bad = 0
     for path in files:
@@ -126,6 +146,9 @@ def _validate(files: list[Path]) -> int:
 
 
 def _sessions(args: argparse.Namespace) -> int:
+    import json
+
+    from escalatui.headless import inert
     from escalatui.session import list_sessions
 
     found = list_sessions(_session_dir(args, _user_config()))
@@ -137,7 +160,8 @@ def _sessions(args: argparse.Namespace) -> int:
     for s in found:
         cost = "$?" if s.cost_usd is None else f"${s.cost_usd:.4f}"
         print(
-            f"{s.started_at:24} {s.status:10} {s.attempts:3} attempts {cost:>9}  {s.task}  {s.path}"
+            f"{inert(s.started_at):24} {inert(s.status):10} {s.attempts:3} attempts {cost:>9}  "
+            f"{inert(s.task)}  {s.path}"
         )
     return EXIT_OK
 
@@ -159,7 +183,12 @@ def _replay(args: argparse.Namespace) -> int:
     if args.headless or args.json:
         printer = HeadlessPrinter(json_mode=args.json)
         for event in result.events:
-            printer(event)
+            try:
+                printer(event)
+            except (TypeError, ValueError) as exc:  # a hand-edited or damaged record
+                print(
+                    f"{args.session}: cannot show a {type(event).__name__}: {exc}", file=sys.stderr
+                )
         return EXIT_OK
     return _tui(args, _user_config(), replay=result)
 
@@ -178,4 +207,5 @@ def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
         **kw,
     )
     code = app.run()
-    return int(code) if isinstance(code, int) else EXIT_OK
+    # No code means the app stopped on an error (Textual printed it): return_code is then 1.
+    return int(code) if isinstance(code, int) else (app.return_code or EXIT_OK)

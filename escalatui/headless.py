@@ -17,12 +17,20 @@ from escalatui.engine.events import (
     to_record,
 )
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (ESC, C1) and lone surrogates (broken UTF-8 from a model: printing one
+# raises UnicodeEncodeError).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def inert(text: str) -> str:
-    """Model text made safe for a terminal: control characters (ESC, C1) become visible."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Model text made safe for a terminal: control characters and lone surrogates become
+    visible escapes."""
+    return _CONTROL.sub(_visible, text)
 
 
 def warm_word(warm: bool | None) -> str:
@@ -44,12 +52,17 @@ def attempt_line(r: AttemptDecided) -> str:
     )
     if not r.complete and r.error:
         line += f"\n    incomplete: {inert(r.error)}"
+    shown: set[str] = set()
     for o in r.checks:
         if o.error:
             line += f"\n    check error ({o.kind}): {inert(o.error)}"
-    if r.feedback and r.verdict != "accept":
-        body = inert(r.feedback).replace("\n", "\n      ")
-        line += f"\n    feedback: {body}"
+            shown.add(f"- check error ({o.kind}): {o.error}")
+    # feedback lines that only repeat a check error printed just above are left out
+    rest = [f for f in (r.feedback or "").split("\n") if f not in shown]
+    if any(rest) and r.verdict != "accept":
+        body = inert("\n".join(rest)).replace("\n", "\n      ")
+        sent = " (sent with the next attempt)" if r.next in ("retry", "escalate") else ""
+        line += f"\n    feedback{sent}: {body}"
     return line
 
 
@@ -82,6 +95,7 @@ class HeadlessPrinter:
             case StepStarted():
                 chain = " -> ".join(
                     f"{t.model}({t.provider}{', simulated' if t.simulated else ''})"
+                    + (f' "{inert(t.label)}"' if t.label != t.model else "")
                     for t in event.chain
                 )
                 return f"[{event.step}] chain: {chain}"

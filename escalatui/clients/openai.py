@@ -1,76 +1,132 @@
-"""OpenAI-compatible `/v1/chat/completions` streaming over httpx and httpx-sse (SPEC §4)."""
+"""OpenAI-compatible `/v1/chat/completions` streaming (SPEC §4), hardened per RELIABILITY.md.
+
+One request per attempt, retried (see retry.py) only before a response starts; timeouts from
+deadlines.py (connect, first token, idle watchdog, total); the body read by reader.py (SSE
+from raw bytes, so framing faults cannot break it); every message passes through `redact` so a
+key a server echoes back never reaches a screen or a log.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, ClassVar
 
 import httpx
-from httpx_sse import EventSource
 
-from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError, Usage
-from escalatui.clients.errors import classify, error_text
-from escalatui.clients.retry import RetryPolicy, server_wait, should_retry_header
+from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError
+from escalatui.clients.deadlines import Deadlines
+from escalatui.clients.errors import ADVICE, classify, is_loading
+from escalatui.clients.keys import key_for
+from escalatui.clients.reader import MAX_ERROR_BODY, ResponseReader
+from escalatui.clients.retry import RetryPolicy
+from escalatui.clients.transport import (
+    clean_key,
+    describe_transport,
+    host_of,
+    is_loopback,
+    normalize_base,
+    server_root,
+)
+from escalatui.config.models import ModelSpec
 
-MAX_ERROR_BODY = 1_000_000
+# Re-exported: older imports name these here.
+__all__ = ["OpenAIClient", "is_loopback", "normalize_base", "server_root"]
 
 
-def normalize_base(url: str) -> str:
-    """`http://h:8080`, `http://h:8080/` and `http://h:8080/v1` all become `http://h:8080/v1`."""
-    url = url.strip().rstrip("/")
-    return url if url.endswith("/v1") else url + "/v1"
-
-
-def server_root(url: str) -> str:
-    """The server's root, without a trailing `/v1` (for probes such as `/props`)."""
-    url = url.strip().rstrip("/")
-    return url.removesuffix("/v1")
-
-
-def is_loopback(url: str) -> bool:
-    """Loopback servers are reached directly, whatever proxy the environment names."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+def _s(seconds: float) -> str:
+    return f"{seconds:.2f}".rstrip("0").rstrip(".") + "s"
 
 
 class OpenAIClient(ChatClient):
     """Any server that speaks OpenAI's streaming chat completions."""
 
+    provider = "openai"
+    default_base_url: ClassVar[str | None] = None
+    advice: Mapping[str, str] = ADVICE
+    """Next steps added to error messages, by error kind."""
+    probe_timeout_s: float = 2.0
+    """Warm/cold probes give up (answer None, "unknown") after this long."""
+
     def __init__(
         self,
         *,
-        base_url: str,
         model: str,
+        base_url: str | None = None,
         api_key: str | None = None,
-        provider: str = "openai",
+        key_source: str = "the configured key",
+        provider: str | None = None,
         headers: Mapping[str, str] | None = None,
         policy: RetryPolicy | None = None,
         connect_timeout_s: float = 10.0,
         idle_timeout_s: float = 60.0,
     ) -> None:
-        self.provider = provider
-        self.base_url = normalize_base(base_url)
+        self.provider = provider or type(self).provider
+        base = base_url or self.default_base_url
+        if not base:
+            raise ProviderError(f"{self.provider}: base_url is required", kind="config")
+        self.base_url = normalize_base(base)
+        self.root = server_root(base)
         self.model = model
         self.policy = policy or RetryPolicy()
+        self.connect_timeout_s = connect_timeout_s
         self.idle_timeout_s = idle_timeout_s
-        self._key = api_key
-        self._where = f"{provider} at {urlsplit(self.base_url).netloc}: "
-        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.host = host_of(self.base_url)
+        self._key = clean_key(api_key, key_source)
+        self._raw_key = api_key
+        self._where = f"{self.provider} at {self.host}: "
+        self._notes: list[str] = []
+        self.advice = {**ADVICE, **self.advice, "auth": self._auth_advice(key_source)}
+        auth = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         self._http = httpx.AsyncClient(
             headers={**auth, **(headers or {})},
             trust_env=not is_loopback(self.base_url),
-            timeout=httpx.Timeout(30.0, connect=connect_timeout_s),
+            timeout=httpx.Timeout(None, connect=connect_timeout_s, write=30.0),
+        )
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
+        """The client for a task's model (the key from the environment or the user config)."""
+        if not spec.model:
+            raise ProviderError(f"{spec.provider}: `model` is required", kind="config")
+        key, source = key_for(spec, keys)
+        return cls(
+            base_url=spec.base_url,
+            model=spec.model,
+            api_key=key,
+            key_source=source,
+            provider=spec.provider,
+            policy=RetryPolicy(max_retries=spec.max_retries),
+            connect_timeout_s=spec.connect_timeout_s,
+            idle_timeout_s=spec.idle_timeout_s,
+        )
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _auth_advice(self, key_source: str) -> str:
+        if self._key:
+            return f"check the API key (taken from {key_source})"
+        return (
+            f"the server wants an API key: set `api_key_env` for this model or add "
+            f'`{self.provider} = "..."` under [keys] in the user config'
         )
 
     def redact(self, text: str) -> str:
         """Never let the key through, even when a server echoes it back."""
-        return text.replace(self._key, "[redacted]") if self._key else text
+        for key in {k for k in (self._key, self._raw_key) if k}:
+            text = text.replace(key, "[redacted]")
+        return text
 
-    def _error(self, message: str, **kw: Any) -> ProviderError:
-        return ProviderError(self.redact(self._where + message), **kw)
+    def _fail(self, err: ProviderError) -> ProviderError:
+        if not err.message.startswith(self._where):
+            err.message = self._where + err.message
+        err.message = self.redact(err.message)
+        err.body = self.redact(err.body) if err.body else err.body
+        return err
+
+    def note(self, text: str) -> None:
+        """An info line shown at the start of the next stream (e.g. "the model is loading")."""
+        self._notes.append(text)
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body sent for a request."""
@@ -86,150 +142,106 @@ class OpenAIClient(ChatClient):
             body["max_tokens"] = request.max_tokens
         return body
 
+    async def probe(self, path: str) -> tuple[int | None, Any]:
+        """GET a status endpoint within `probe_timeout_s`: (status, JSON or None); the status
+        is None when the server could not be reached in time."""
+        try:
+            async with asyncio.timeout(self.probe_timeout_s):
+                resp = await self._http.get(self.root + path, timeout=self.probe_timeout_s)
+        except (TimeoutError, httpx.HTTPError):
+            return None, None
+        try:
+            return resp.status_code, resp.json() if resp.status_code == 200 else None
+        except (ValueError, RecursionError):
+            return resp.status_code, None
+
+    async def probe_json(self, path: str) -> Any:
+        """The JSON of a status endpoint, or None on any failure (a probe never guesses)."""
+        return (await self.probe(path))[1]
+
+    # -- streaming -----------------------------------------------------------------------
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        url = self.base_url + "/chat/completions"
-        timeout = httpx.Timeout(30.0, connect=self._http.timeout.connect, read=request.timeout_s)
-        retry = 0
+        clock = Deadlines(request.timeout_s, self.idle_timeout_s)
+        reader = ResponseReader(clock, self._where, self.advice, self._fail, self.redact)
+        while self._notes:
+            yield Chunk(info=self.redact(self._notes.pop(0)))
+        retry = loading = 0
         while True:
-            started = False
+            headers: Mapping[str, str] = {}
             try:
-                async with self._http.stream(
-                    "POST", url, json=self.body(request), timeout=timeout
-                ) as resp:
-                    if resp.status_code >= 400:
-                        raw = await resp.aread()
-                        err = classify(
-                            resp.status_code,
-                            raw[:MAX_ERROR_BODY].decode("utf-8", "replace"),
-                            resp.headers.get("content-type", ""),
-                            self._where,
-                        )
-                        err.message = self.redact(err.message)
-                        err.body = self.redact(err.body or "")
-                        wait = self._retry_wait(err, resp.headers, retry)
-                        if wait is None:
-                            raise err
-                    else:
-                        async for chunk in self._read(resp, request):
-                            started = started or bool(chunk.text)
+                resp = await self._send(request, clock)
+            except ProviderError as err:
+                failure = err
+            else:
+                try:
+                    if resp.status_code < 300:
+                        async for chunk in reader.answer(resp):
                             yield chunk
                         return
-            except httpx.TimeoutException as exc:
-                if started:
-                    raise self._error(
-                        f"read timed out mid-stream ({type(exc).__name__})", kind="timeout"
-                    ) from None
-                err = self._error(self._timeout_text(exc, request), kind="timeout", retryable=True)
-                wait = self._retry_wait(err, {}, retry)
-                if wait is None:
-                    raise err from None
-            except httpx.TransportError as exc:
-                if started or isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-                    raise self._error(
-                        f"stream broken: {exc or type(exc).__name__}", kind="stream"
-                    ) from None
-                err = self._error(
-                    f"cannot connect: {exc or type(exc).__name__}", kind="connect", retryable=True
-                )
-                wait = self._retry_wait(err, {}, retry)
-                if wait is None:
-                    raise err from None
-            retry += 1
-            yield Chunk(notice=f"retry {retry}/{self.policy.max_retries} in {wait:.1f}s: {err}")
-            await asyncio.sleep(wait)
-
-    def _timeout_text(self, exc: httpx.TimeoutException, request: ChatRequest) -> str:
-        if isinstance(exc, httpx.ConnectTimeout):
-            return f"connect timed out after {self._http.timeout.connect:.0f}s"
-        if isinstance(exc, httpx.ReadTimeout):
-            return f"no first byte within {request.timeout_s:.0f}s"
-        return f"timed out ({type(exc).__name__})"
-
-    def _retry_wait(
-        self, err: ProviderError, headers: Mapping[str, str], retry: int
-    ) -> float | None:
-        """Seconds to wait before retrying, or None to give up now."""
-        override = should_retry_header(headers)
-        retryable = err.retryable if override is None else override
-        if not retryable or retry >= self.policy.max_retries:
-            return None
-        asked = server_wait(headers)
-        if asked is not None:
-            if asked > self.policy.max_wait_s:
-                err.message += f" (server asked to wait {asked:.0f}s; more than the "
-                err.message += f"{self.policy.max_wait_s:.0f}s cap, giving up)"
-                return None
-            return asked
-        return self.policy.backoff(retry)
-
-    async def _read(self, resp: httpx.Response, request: ChatRequest) -> AsyncIterator[Chunk]:
-        ctype = resp.headers.get("content-type", "")
-        if "text/event-stream" not in ctype:
-            raw = (await resp.aread()).decode("utf-8", "replace")
-            for chunk in self._whole_response(raw, ctype):
-                yield chunk
-            return
-        loop = asyncio.get_running_loop()
-        # The first byte may wait for a cold load; after that, keep-alive comments must not
-        # keep a silent stream alive, so only content moves this deadline.
-        async with asyncio.timeout(loop.time() + request.timeout_s) as deadline:
-            try:
-                async for sse in EventSource(resp).aiter_sse():
-                    if sse.data == "[DONE]":
-                        return
-                    for chunk in self._parse(sse.data):
-                        if chunk.text:
-                            deadline.reschedule(loop.time() + self.idle_timeout_s)
-                        yield chunk
-            except TimeoutError:
-                raise self._error(
-                    f"no content for {self.idle_timeout_s:.0f}s (keep-alives do not count)",
-                    kind="timeout",
-                ) from None
-
-    def _parse(self, data: str) -> list[Chunk]:
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            return [Chunk(notice="skipped a malformed stream line")]
-        if not isinstance(obj, dict):
-            return [Chunk(notice="skipped a malformed stream line")]
-        if obj.get("error"):
-            message, _ = error_text(json.dumps(obj))
-            err = classify(200, json.dumps(obj), "application/json", self._where)
-            kind = "context" if err.kind == "context" else "stream"
-            raise self._error(f"error mid-stream: {message}", kind=kind)
-        chunks = []
-        for choice in obj.get("choices") or []:
-            delta = choice.get("delta") or choice.get("message") or {}
-            reason = choice.get("finish_reason")
-            if reason == "error":
-                raise self._error("the stream ended with finish_reason 'error'", kind="stream")
-            chunks.append(Chunk(text=delta.get("content") or "", finish_reason=reason))
-        usage = obj.get("usage")
-        if isinstance(usage, dict):
-            cost = usage.get("cost")
-            chunks.append(
-                Chunk(
-                    usage=Usage(
-                        prompt_tokens=usage.get("prompt_tokens"),
-                        completion_tokens=usage.get("completion_tokens"),
-                        cost_usd=float(cost) if isinstance(cost, int | float) else None,
-                    )
-                )
+                    failure, headers = await self._http_error(resp, reader), resp.headers
+                finally:
+                    await resp.aclose()
+            if is_loading(failure):  # a cold llama.cpp: wait for the load, within timeout_s
+                wait = self.policy.backoff(loading)
+                if wait >= clock.remaining():
+                    failure.message += " (still loading when timeout_s ran out)"
+                    raise failure
+                loading += 1
+                yield Chunk(notice=f"the model is loading (HTTP 503); asking again in {_s(wait)}")
+                await asyncio.sleep(wait)
+                continue
+            decision = self.policy.next_wait(
+                retryable=failure.retryable,
+                retry=retry,
+                headers=headers,
+                remaining_s=clock.remaining(),
             )
-        return chunks
+            if decision.seconds is None:
+                if decision.why:
+                    failure.message += f" ({decision.why})"
+                if loading and failure.kind == "timeout":
+                    failure.message += " (the model was still loading)"
+                raise failure
+            retry += 1
+            yield Chunk(
+                notice=f"retry {retry}/{self.policy.max_retries} in {_s(decision.seconds)} "
+                f"after: {failure.message}"
+            )
+            await asyncio.sleep(decision.seconds)
 
-    def _whole_response(self, raw: str, ctype: str) -> list[Chunk]:
-        """A server that answered with plain JSON instead of a stream."""
+    async def _send(self, request: ChatRequest, clock: Deadlines) -> httpx.Response:
+        req = self._http.build_request(
+            "POST", self.base_url + "/chat/completions", json=self.body(request)
+        )
         try:
-            obj = json.loads(raw)
-        except ValueError:
-            raise classify(502, raw, ctype, self._where) from None
-        if not isinstance(obj, dict) or obj.get("error"):
-            err = classify(200, raw, ctype, self._where)
-            raise self._error(err.message.removeprefix(self._where), kind=err.kind)
-        return self._parse(raw)
+            async with asyncio.timeout_at(clock.read_deadline()):
+                return await self._http.send(req, stream=True)
+        except TimeoutError:
+            raise self._fail(ProviderError(clock.fired(), kind="timeout")) from None
+        except httpx.TransportError as exc:
+            text = describe_transport(exc, self.host, self.connect_timeout_s)
+            timed_out = isinstance(exc, httpx.TimeoutException)
+            raise self._fail(
+                ProviderError(text, kind="timeout" if timed_out else "connect", retryable=True)
+            ) from None
+        except httpx.HTTPError as exc:
+            raise self._fail(ProviderError(f"bad request setup: {exc}", kind="config")) from None
+
+    async def _http_error(self, resp: httpx.Response, reader: ResponseReader) -> ProviderError:
+        try:
+            raw = await reader.read_body(resp, MAX_ERROR_BODY)
+        except ProviderError:
+            raw = b""  # the status says enough
+        ctype = resp.headers.get("content-type", "")
+        text = raw.decode("utf-8", "replace")
+        err = classify(resp.status_code, text, ctype, self._where, self.advice)
+        if resp.status_code < 400:  # a redirect: usually http:// for https://, or a wrong path
+            where_to = resp.headers.get("location", "elsewhere")
+            err.message = f"{self._where}HTTP {resp.status_code}: redirected to {where_to}; "
+            err.message += "check base_url"
+            err.kind = "config"
+        return self._fail(err)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -2,62 +2,29 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 
-from escalatui.clients.base import ChatClient, ProviderError
+from escalatui.clients.base import ChatClient
 from escalatui.clients.embedded import EmbeddedClient
+from escalatui.clients.keys import key_for, known_secrets
+from escalatui.clients.llamaswap import LlamaSwapClient
+from escalatui.clients.lmstudio import LMStudioClient
+from escalatui.clients.ollama import OllamaClient
 from escalatui.clients.openai import OpenAIClient
+from escalatui.clients.openrouter import OpenRouterClient
 from escalatui.clients.sim import SimClient
 from escalatui.config.models import ModelSpec
 
-DEFAULT_BASE_URL = {
-    "openrouter": "https://openrouter.ai/api/v1",
-    "ollama": "http://127.0.0.1:11434",
-    "lmstudio": "http://127.0.0.1:1234",
-}
-DEFAULT_KEY_ENV = {"openrouter": "OPENROUTER_API_KEY"}
-OPENROUTER_HEADERS = {
-    "HTTP-Referer": "https://github.com/escalatui/escalatui",
-    "X-Title": "escalatui",
-}
-KEY_ENV_NAMES = ("OPENROUTER_API_KEY", "OPENAI_API_KEY")
+__all__ = ["PROVIDERS", "ClientPool", "api_key", "known_secrets"]
 
 
 def api_key(spec: ModelSpec, config_keys: Mapping[str, str]) -> str | None:
     """The key for a model: its `api_key_env`, the provider's default variable, the config."""
-    env = spec.api_key_env or DEFAULT_KEY_ENV.get(spec.provider)
-    if env and os.environ.get(env):
-        return os.environ[env]
-    return config_keys.get(spec.provider)
-
-
-def known_secrets(config_keys: Mapping[str, str], specs: Mapping[str, ModelSpec]) -> list[str]:
-    """Every key value this process might hold, for redaction of anything written out."""
-    names = set(KEY_ENV_NAMES) | {s.api_key_env for s in specs.values() if s.api_key_env}
-    values = [os.environ.get(n, "") for n in names] + list(config_keys.values())
-    return sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
-
-
-def _openai_like(spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
-    base = spec.base_url or DEFAULT_BASE_URL.get(spec.provider)
-    if not base or not spec.model:
-        raise ProviderError(f"{spec.provider}: base_url and model are required", kind="config")
-    key = api_key(spec, keys)
-    if spec.provider == "openrouter" and not key:
-        raise ProviderError(
-            "openrouter: no API key; set OPENROUTER_API_KEY or [keys] "
-            "openrouter in the user config",
-            kind="auth",
-        )
-    headers = OPENROUTER_HEADERS if spec.provider == "openrouter" else None
-    return OpenAIClient(
-        base_url=base, model=spec.model, api_key=key, provider=spec.provider, headers=headers
-    )
+    return key_for(spec, config_keys)[0]
 
 
 def _embedded(spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
-    return EmbeddedClient(spec.model, ctx_size=spec.ctx_size or 4096, idle_s=spec.idle_s or 300)
+    return EmbeddedClient.from_spec(spec)
 
 
 def _sim(spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
@@ -66,11 +33,11 @@ def _sim(spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
 
 Factory = Callable[[ModelSpec, Mapping[str, str]], ChatClient]
 PROVIDERS: dict[str, Factory] = {
-    "openai": _openai_like,
-    "openrouter": _openai_like,
-    "ollama": _openai_like,
-    "llama-swap": _openai_like,
-    "lmstudio": _openai_like,
+    "openai": OpenAIClient.from_spec,
+    "openrouter": OpenRouterClient.from_spec,
+    "ollama": OllamaClient.from_spec,
+    "llama-swap": LlamaSwapClient.from_spec,
+    "lmstudio": LMStudioClient.from_spec,
     "embedded": _embedded,
     "sim": _sim,
 }

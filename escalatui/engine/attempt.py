@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from escalatui.clients.base import COMPLETE_REASONS, ChatClient, ChatRequest, Chunk, ProviderError
@@ -16,6 +16,11 @@ from escalatui.engine.events import Delta, Notice, Tier
 LOCAL_PROVIDERS = frozenset({"embedded", "sim", "ollama", "llama-swap", "lmstudio"})
 _END = object()
 _DEADLINE = object()
+DEADLINE_GRACE_S = 1.0
+"""The engine's own deadline is a backstop: network clients enforce timeout_s themselves and
+say which clock fired (first token, idle, total), so theirs must win the race."""
+COMPACT_PARTS = 1024
+MAX_ERROR_BODY = 100_000
 
 
 @dataclass
@@ -32,6 +37,8 @@ class AttemptState:
     warm: bool | None = None
     t0: float = field(default_factory=time.monotonic)
     parts: list[str] = field(default_factory=list)
+    compacted: int = 0
+    """How many leading `parts` are already joined blocks."""
     ttft_ms: int | None = None
     duration_ms: int = 0
     finish_reason: str | None = None
@@ -40,6 +47,8 @@ class AttemptState:
     reported_cost: float | None = None
     error: str | None = None
     error_kind: str | None = None
+    error_body: str | None = None
+    """The provider's whole error body (the message on screen is cut short)."""
     retries: list[str] = field(default_factory=list)
     interrupted: Decision | None = None
 
@@ -55,6 +64,12 @@ class AttemptState:
             and self.interrupted is None
             and self.finish_reason in COMPLETE_REASONS
         )
+
+    @property
+    def broken(self) -> bool:
+        """Ended short by a fault (an error, a cut or unfinished stream, an odd finish reason),
+        not by a person or the token limit: it teaches the model nothing new."""
+        return not self.complete and self.interrupted is None and self.finish_reason != "length"
 
     @property
     def cost_usd(self) -> float | None:
@@ -79,6 +94,8 @@ class AttemptState:
             return f"stopped by a person ({self.interrupted.action})"
         if self.finish_reason == "length":
             return "the answer was cut off at the token limit (finish_reason 'length')"
+        if self.finish_reason is not None:
+            return f"the model stopped with finish_reason {self.finish_reason!r} (incomplete)"
         return "the stream ended without a finish reason (incomplete)"
 
 
@@ -100,13 +117,17 @@ def _take(state: AttemptState, chunk: Chunk) -> str | None:
         if state.ttft_ms is None:
             state.ttft_ms = int((time.monotonic() - state.t0) * 1000)
         state.parts.append(chunk.text)
+        if len(state.parts) - state.compacted >= COMPACT_PARTS:
+            # megabytes of 1-character deltas: every 1024 pieces become one string
+            state.parts[state.compacted :] = ["".join(state.parts[state.compacted :])]
+            state.compacted += 1
         return chunk.text
     return None
 
 
 async def stream_attempt(
     state: AttemptState, client: ChatClient, request: ChatRequest, control: RunControl
-) -> AsyncIterator[Delta | Notice]:
+) -> AsyncGenerator[Delta | Notice, None]:
     """Stream into `state`, yielding Delta and Notice events; ends on finish, error, deadline
     or a person's interrupt. The stream is always closed, so the server stops generating."""
     queue: asyncio.Queue[object] = asyncio.Queue()
@@ -122,8 +143,9 @@ async def stream_attempt(
             queue.put_nowait(ProviderError(f"{type(exc).__name__}: {exc}"))
 
     loop = asyncio.get_running_loop()
+    state.t0 = time.monotonic()  # time to first token counts from the request, not the probe
     task = loop.create_task(pump())
-    timer = loop.call_later(state.spec.timeout_s, queue.put_nowait, _DEADLINE)
+    timer = loop.call_later(state.spec.timeout_s + DEADLINE_GRACE_S, queue.put_nowait, _DEADLINE)
     control.attach(queue)
     try:
         while True:
@@ -135,6 +157,8 @@ async def stream_attempt(
                 if item.notice:
                     state.retries.append(item.notice)
                     yield Notice(item.notice, "warning", state.step_index, state.attempt)
+                if item.info:
+                    yield Notice(item.info, "info", state.step_index, state.attempt)
             elif item is _END:
                 break
             elif item is _DEADLINE:
@@ -143,6 +167,7 @@ async def stream_attempt(
                 break
             elif isinstance(item, ProviderError):
                 state.error, state.error_kind = str(item), item.kind
+                state.error_body = item.body[:MAX_ERROR_BODY] if item.body else None
                 break
             elif isinstance(item, Decision):
                 state.interrupted = control.take()

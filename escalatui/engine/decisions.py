@@ -73,8 +73,11 @@ class RunControl:
         self.pending: Decision | None = None
 
     def attach(self, queue: asyncio.Queue[object] | None) -> None:
-        """Called by the engine around each stream."""
+        """Called by the engine around each stream. An action taken just before the stream
+        started (while the model was probed) stops it at once."""
         self._queue = queue
+        if queue is not None and self.pending is not None:
+            queue.put_nowait(self.pending)
 
     @property
     def streaming(self) -> bool:

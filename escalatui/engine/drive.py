@@ -3,7 +3,6 @@ run is cancelled from outside (Ctrl+C, quitting the app)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
 
@@ -16,8 +15,8 @@ Sink = Callable[[Event], object]
 async def drive(runner: Runner, sinks: Iterable[Sink]) -> RunFinished:
     """Run to the end, handing every event to every sink; returns the RunFinished event.
 
-    On cancellation the partial attempt and a `cancelled` run record still reach the sinks,
-    then the cancellation goes on.
+    On cancellation, or when a sink raises, the partial attempt and a `cancelled` run record
+    still reach the sinks, then the cancellation (or the sink's error) goes on.
     """
     sinks = list(sinks)
     finished: RunFinished | None = None
@@ -28,10 +27,13 @@ async def drive(runner: Runner, sinks: Iterable[Sink]) -> RunFinished:
                     sink(event)
                 if isinstance(event, RunFinished):
                     finished = event
-    except (asyncio.CancelledError, KeyboardInterrupt):
+    except BaseException:
+        # Cancelled (Ctrl+C, quit) or a sink failed (stdout closed): the sinks that still
+        # work get the partial attempt and a `cancelled` run record, then it goes on.
         for event in runner.cancelled_events():
             for sink in sinks:
-                sink(event)
+                with contextlib.suppress(Exception):
+                    sink(event)
         raise
     finally:
         await runner.pool.aclose()

@@ -154,6 +154,8 @@ class AttemptDecided:
     checks: tuple[CheckOutcome, ...] = ()
     retries: tuple[str, ...] = ()
     prompt: str = ""
+    error_body: str | None = None
+    """The provider's whole error body, for the log (the `error` shown is cut short)."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,8 +100,10 @@ class Runner:
 
     # -- public --------------------------------------------------------------------------
 
-    async def events(self) -> AsyncIterator[Event]:
-        """Every event of the run, ending with RunFinished."""
+    async def events(self) -> AsyncGenerator[Event, None]:
+        """Every event of the run, ending with RunFinished. Per attempt: AttemptStarted,
+        Delta/Notice..., AttemptEnded, ChecksDone, AwaitingDecision (only when the decider is
+        asked, right before it is), AttemptDecided; StepStarted/StepFinished around them."""
         loop = asyncio.get_running_loop()
         self._t0 = loop.time()
         task = self.task
@@ -121,10 +124,11 @@ class Runner:
             previous = ""
             for index, step in enumerate(task.steps):
                 output = ""
-                async for event in self._step(index, step, previous):
-                    if isinstance(event, StepFinished):
-                        output = event.output
-                    yield event
+                async with aclosing(self._step(index, step, previous)) as step_events:
+                    async for event in step_events:
+                        if isinstance(event, StepFinished):
+                            output = event.output
+                        yield event
                 self.outputs[step.name] = previous = output
         except _Stop as stop:
             status, error = stop.status, stop.error
@@ -142,7 +146,9 @@ class Runner:
         events: list[Event] = []
         if self._current is not None:
             state = self._current
-            state.interrupted = state.interrupted or Decision("abort")
+            if not state.complete and state.error is None:
+                # cut mid-stream: the partial output is kept, marked as stopped
+                state.interrupted = state.interrupted or Decision("abort")
             events.append(self._decided(state, (), "rejected", None, "human", "stop"))
         events.append(self._run_finished("cancelled", "interrupted"))
         return events
@@ -168,7 +174,7 @@ class Runner:
     def _approval(self, step: Step) -> Approval:
         return self.approval_override or step.approval or self.task.approval
 
-    async def _step(self, index: int, step: Step, previous: str) -> AsyncIterator[Event]:
+    async def _step(self, index: int, step: Step, previous: str) -> AsyncGenerator[Event, None]:
         ladder = _Ladder(
             self._tiers(step), step.retries if step.retries is not None else self.task.retries
         )
@@ -195,13 +201,22 @@ class Runner:
                 )
             state = AttemptState(step.name, index, attempt_no, tier, spec, prompt, self._now())
             self._current = state
-            async for event in self._attempt(state, step):
-                yield event
+            async with aclosing(self._attempt(state, step)) as attempt_events:
+                async for event in attempt_events:
+                    yield event
             outcomes = await self._run_checks(state, step)
             self.spent += sum(o.cost_usd or 0 for o in outcomes)
             proposed, check_feedback = self._propose(state, outcomes, ladder)
             yield ChecksDone(index, attempt_no, tuple(outcomes), proposed, check_feedback)
-            decision, by = await self._decide(state, step, proposed, check_feedback, ladder)
+            # A person who already acted (an interrupt, a key during the checks) decides;
+            # else the approval mode says whether the decider is asked or the checks decide.
+            human = state.interrupted or self.control.take()
+            request = (
+                None if human else self._request(state, step, proposed, check_feedback, ladder)
+            )
+            if request is not None:
+                yield request  # consumers see what the engine waits for, then it waits
+            decision, by = await self._decide(human, request, proposed, ladder)
             if by == "human":
                 note = f": {decision.feedback}" if decision.feedback else ""
                 yield Notice(
@@ -210,8 +225,9 @@ class Runner:
             action = decision.action
             verdict, nxt = self._verdict(state, outcomes, action, by, ladder)
             fb = decision.feedback if decision.feedback is not None else check_feedback
-            if state.error and state.interrupted is None and fb is None:
-                fb = feedback  # a broken attempt teaches nothing new: keep the last feedback
+            carried = state.broken and fb is None
+            if carried:  # a broken attempt teaches nothing new: keep the last feedback
+                fb = feedback
             yield self._decided(state, tuple(outcomes), verdict, fb, by, nxt)
             self._current = None
             if action == "approve":
@@ -219,11 +235,19 @@ class Runner:
                 return
             if action == "abort" or nxt == "stop":
                 yield StepFinished(step.name, index, state.output, False)
-                config = next((o.error for o in outcomes if o.config_error), None)
+                config = next((o for o in outcomes if o.config_error), None)
                 if action == "abort" and by == "human":
                     raise _Stop("cancelled", "aborted by a person")
-                raise _Stop("failed", config or self._exhausted(step, state))
-            feedback, last_answer = fb, state.output
+                if config is not None:
+                    raise _Stop(
+                        "failed",
+                        f"step '{step.name}': the {config.kind} check is misconfigured, "
+                        f"fix the task file: {config.error}",
+                    )
+                raise _Stop("failed", self._exhausted(step, state))
+            feedback = fb
+            if not carried:  # carried feedback stays with the answer it was about
+                last_answer = state.output
             if action == "retry":
                 ladder.tries_here += 1
             else:
@@ -249,7 +273,7 @@ class Runner:
                 f"before calling {tier.model}",
             )
 
-    async def _attempt(self, state: AttemptState, step: Step) -> AsyncIterator[Event]:
+    async def _attempt(self, state: AttemptState, step: Step) -> AsyncGenerator[Event, None]:
         spec = state.spec
         try:
             client = self.pool.get(state.tier.model)
@@ -276,8 +300,10 @@ class Runner:
                 {"role": "user", "content": state.prompt}
             ]
             request = ChatRequest(messages, spec.temperature, spec.max_tokens, spec.timeout_s)
-            async for event in stream_attempt(state, client, request, self.control):
-                yield event
+            # aclosing: a consumer that stops early still stops the stream at once
+            async with aclosing(stream_attempt(state, client, request, self.control)) as deltas:
+                async for event in deltas:
+                    yield event
         self.spent += state.cost_usd or 0.0
         yield AttemptEnded(
             state.step_index,
@@ -314,20 +340,18 @@ class Runner:
             return "retry", feedback
         return ("escalate" if ladder.can_escalate else "rejected"), feedback
 
-    async def _decide(
+    def _request(
         self,
         state: AttemptState,
         step: Step,
         proposed: Verdict,
         feedback: str | None,
         ladder: _Ladder,
-    ) -> tuple[Decision, DecidedBy]:
-        pending = state.interrupted or self.control.take()
-        if pending is not None:
-            return pending, "human"
+    ) -> AwaitingDecision | None:
+        """What to ask the decider, or None when the approval mode lets the checks decide."""
         mode = self._approval(step)
         if mode == "manual" or (mode == "escalation" and proposed == "escalate"):
-            request = AwaitingDecision(
+            return AwaitingDecision(
                 step.name,
                 state.step_index,
                 state.attempt,
@@ -338,7 +362,22 @@ class Runner:
                 ladder.can_escalate,
                 mode,
             )
+        return None
+
+    async def _decide(
+        self,
+        human: Decision | None,
+        request: AwaitingDecision | None,
+        proposed: Verdict,
+        ladder: _Ladder,
+    ) -> tuple[Decision, DecidedBy]:
+        if human is not None:
+            return human, "human"
+        if request is not None:
             decision = await self.decider.decide(request)
+            # A key pressed while the decider was asking is answered by the decider; it must
+            # not linger and cut the next attempt short.
+            self.control.take()
             return decision, "human" if decision.by_human else "policy"
         return Decision(action_for(proposed, ladder.can_escalate), by_human=False), "checks"
 
@@ -357,7 +396,7 @@ class Runner:
         if action == "escalate" and not ladder.can_escalate:
             return "rejected", "stop"
         nxt: Next = "retry" if action == "retry" else "escalate"
-        errored = state.error is not None or any(o.error for o in outcomes)
+        errored = state.broken or any(o.error for o in outcomes)
         if errored and by != "human":
             return "error", nxt
         return ("retry" if action == "retry" else "escalate"), nxt
@@ -398,6 +437,7 @@ class Runner:
             outcomes,
             tuple(state.retries),
             state.prompt,
+            error_body=state.error_body,
         )
 
     def _run_finished(self, status: RunStatus, error: str | None) -> RunFinished:

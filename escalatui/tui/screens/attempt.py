@@ -1,0 +1,83 @@
+"""One decided attempt in full: verdict, checks, feedback, error, answer and prompt."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from escalatui.engine.events import AttemptDecided
+from escalatui.tui.display import Display, plain, screen_text, warm_word
+
+SHOWN_CHARS = 200_000
+"""Longer texts are cut here (a Static lays out all its text); the session log has all of it."""
+
+
+def _cap(text: str) -> str:
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return (
+        text[:SHOWN_CHARS] + f"\n… {len(text) - SHOWN_CHARS:,} more characters in the session log"
+    )
+
+
+class AttemptScreen(ModalScreen[None]):
+    """Read-only; Escape closes it."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close", id="attempt-close")]
+
+    def __init__(self, attempt: AttemptDecided, display: Display) -> None:
+        super().__init__()
+        self.attempt = attempt
+        self.display_format = display
+
+    def compose(self) -> ComposeResult:
+        a, fmt = self.attempt, self.display_format
+        with VerticalScroll(id="attempt-dialog") as scroll:
+            scroll.border_title = plain(f"#{a.attempt} {a.step} · {a.model}")
+            scroll.border_subtitle = Content("esc closes")
+            yield Static(self._summary(a, fmt), classes="attempt-summary")
+            for title, body in self._sections(a):
+                yield Static(Content.assemble((title, "bold $text-accent")), classes="attempt-head")
+                yield Static(plain(body), classes="attempt-body")
+
+    @staticmethod
+    def _summary(a: AttemptDecided, fmt: Display) -> Content:
+        sim = ", simulated" if a.simulated else ""
+        return Content.assemble(
+            ("verdict ", "$text-muted"),
+            (a.verdict, "bold"),
+            (f" by {a.decided_by}", "$text-muted"),
+            "\n",
+            screen_text(
+                f"{a.provider}{sim} {a.provider_model} · {warm_word(a.warm)} · "
+                f"{fmt.seconds(a.duration_ms)} (first token {fmt.seconds(a.ttft_ms)}) · "
+                f"{fmt.tokens(a.prompt_tokens, a.completion_tokens)} tokens · "
+                f"{fmt.cost(a.cost_usd)}"
+            ),
+        )
+
+    @staticmethod
+    def _sections(a: AttemptDecided) -> list[tuple[str, str]]:
+        sections = []
+        if not a.complete:
+            sections.append(("incomplete", a.error or "the answer did not finish"))
+        if a.checks:
+            lines = []
+            for c in a.checks:
+                mark = "error" if c.error else "pass" if c.passed else "fail"
+                note = c.error or c.feedback or ""
+                lines.append(f"{mark:5} {c.kind}" + (f": {note}" if note else ""))
+            sections.append(("checks", "\n".join(lines)))
+        if a.feedback:
+            sections.append(("feedback", a.feedback))
+        sections.append(("answer", _cap(a.output) or "(empty)"))
+        if a.prompt:
+            sections.append(("prompt", _cap(a.prompt)))
+        return sections
+
+    def action_close(self) -> None:
+        self.dismiss()

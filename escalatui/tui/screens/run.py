@@ -1,0 +1,222 @@
+"""The run screen: watch a task's attempts stream and steer the run by keyboard."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from escalatui.config import LoadedTask, UserConfig
+from escalatui.config.models import Approval
+from escalatui.engine.decisions import Action
+from escalatui.engine.events import Event, RunFinished, RunStarted
+from escalatui.session import SessionWriteError
+from escalatui.tui.display import Display, screen_text
+from escalatui.tui.live_run import LiveRun
+from escalatui.tui.messages import EngineEvent
+from escalatui.tui.screens.attempt import AttemptScreen
+from escalatui.tui.screens.feedback import FeedbackResult, FeedbackScreen
+from escalatui.tui.widgets.history import History
+from escalatui.tui.widgets.run_view import RunView
+from escalatui.tui.widgets.totals import Totals
+
+EXIT_FOR_STATUS = {"accepted": 0, "failed": 1, "budget": 1, "cancelled": 130}
+DECISION_ACTIONS: dict[Action, str] = {
+    "approve": "Approve the current answer",
+    "retry": "Retry on the same model",
+    "escalate": "Escalate to the next model now",
+    "abort": "Abort the run",
+}
+
+
+class RunScreen(Screen[None]):
+    """A live run. The engine runs in a worker; keys answer it or interrupt it."""
+
+    BINDINGS = [
+        Binding("a", "decide('approve')", "Approve", id="approve"),
+        Binding("r", "decide('retry')", "Retry", id="retry"),
+        Binding("e", "decide('escalate')", "Escalate", id="escalate"),
+        Binding("f", "edit_feedback", "Feedback", id="feedback"),
+        Binding("x", "decide('abort')", "Abort", id="abort"),
+        Binding("escape", "back", "Home", id="back"),
+    ]
+
+    def __init__(
+        self,
+        loaded: LoadedTask,
+        user: UserConfig,
+        session_dir: Path,
+        task_input: str | None,
+        approval: Approval | None,
+        display: Display,
+        from_home: bool = False,
+    ) -> None:
+        super().__init__()
+        self.display_format = display
+        self.from_home = from_home
+        self.view = RunView(display, id="run-view")
+        self.live = LiveRun(
+            loaded,
+            user,
+            session_dir,
+            task_input,
+            approval,
+            self.view.feed,
+            frozen=display.frozen,
+        )
+        self.worker: Worker[RunFinished] | None = None
+        self.exit_code: int | None = None
+        self._t0 = 0.0
+        self._log_warned = False
+        self._keys: tuple[bool, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield self.view
+        yield Footer()
+
+    def on_mount(self) -> None:
+        try:
+            self.live.writer.check_writable()
+        except SessionWriteError as exc:
+            self.exit_code = 2
+            self.notify(
+                screen_text(f"{exc}; set --session-dir or ESCALATUI_SESSION_DIR"),
+                title="Cannot start",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+            return
+        self._t0 = time.monotonic()
+        self.set_interval(1.0, self._tick, name="run-clock")
+        self.worker = self.run_task()
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def run_task(self) -> RunFinished:
+        """The engine, fed to the session log, a log watcher and the widgets."""
+        return await self.live.run([self._watch_log, self.view.feed])
+
+    def _watch_log(self, event: Event) -> None:
+        writer = self.live.writer
+        if isinstance(event, RunStarted) and writer.path is not None:
+            name = "session.jsonl" if self.display_format.frozen else writer.path.name
+            self.query_one(Totals).session = name
+        if writer.failed and not self._log_warned:
+            self._log_warned = True
+            self.notify(screen_text(writer.failed), severity="warning", markup=False)
+
+    def _tick(self) -> None:
+        if self.running:
+            self.query_one(Totals).set_elapsed(time.monotonic() - self._t0)
+
+    @property
+    def running(self) -> bool:
+        """The engine is still going."""
+        return self.worker is not None and not self.worker.is_finished
+
+    async def stop_run(self) -> bool:
+        """Cancel a run still going and wait until its log is closed; True if one was."""
+        worker = self.worker
+        if worker is None or worker.is_finished:
+            return False
+        worker.cancel()
+        with contextlib.suppress(Exception):
+            await worker.wait()
+        self.exit_code = 130
+        return True
+
+    # -- events ---------------------------------------------------------------------------
+
+    @on(EngineEvent)
+    def run_changed(self, message: EngineEvent) -> None:
+        if isinstance(message.event, RunFinished):
+            self.exit_code = EXIT_FOR_STATUS.get(message.event.status, 1)
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        # Only when what the keys can do changed: each refresh rebuilds the footer.
+        keys = (self.running, self.view.state.can_escalate, self.view.state.finished is None)
+        if keys != self._keys:
+            self._keys = keys
+            self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self.worker:
+            return
+        if event.state == WorkerState.ERROR:
+            self.exit_code = 1
+            error = event.worker.error
+            self.notify(
+                screen_text(f"the run stopped on an internal error: {error!r}"),
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+        self._refresh_keys()
+
+    @on(History.Opened)
+    def open_attempt(self, message: History.Opened) -> None:
+        self.app.push_screen(AttemptScreen(message.attempt, self.display_format))
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("decide", "edit_feedback"):
+            if not self.running:
+                return False
+            if parameters == ("escalate",) and not self.view.state.can_escalate:
+                return None  # shown, but dimmed: no stronger model left
+            return True
+        if action == "back":
+            return self.from_home and not self.running
+        return True
+
+    def action_decide(self, action: Action) -> None:
+        """Approve, retry, escalate or abort: the pending question, else the running stream."""
+        if not self.running:
+            return
+        if action == "escalate" and not self.view.state.can_escalate:
+            self.notify("No stronger model left in the chain; retry or abort.")
+            return
+        if self.live.act(action) == "queued":
+            self.notify(f"{action}: applies when the checks finish", timeout=3)
+
+    def action_edit_feedback(self) -> None:
+        """Edit the feedback, then retry or escalate with it."""
+        if not self.running:
+            return
+        state = self.view.state
+        key = state.current_key
+        if state.awaiting is not None:
+            feedback = state.awaiting.feedback
+        else:
+            feedback = state.checks.feedback if state.checks else None
+        title = "Feedback for the next attempt"
+        if state.attempt is not None:
+            title += f" (after #{state.attempt.attempt} on {state.attempt.tier.label})"
+
+        def send(result: FeedbackResult) -> None:
+            if result is None or not self.running:
+                return
+            if self.view.state.current_key != key or self._decided(key):
+                self.notify("That attempt was already decided; the feedback was not used.")
+                return
+            action, text = result
+            self.live.act(action, text or None)
+
+        self.app.push_screen(FeedbackScreen(title, feedback or "", state.can_escalate), send)
+
+    def _decided(self, key: tuple[int, int] | None) -> bool:
+        return any((d.step_index, d.attempt) == key for d in self.view.state.decided)
+
+    def action_back(self) -> None:
+        if self.from_home and not self.running:
+            self.dismiss()

@@ -1,0 +1,85 @@
+"""Every decided attempt, one row each; Enter on a row shows the attempt in full."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from escalatui.engine.events import AttemptDecided
+from escalatui.tui.display import Display, one_line, warm_word
+
+NOTE_CHARS = 48
+"""Feedback is cut to this in the table; Enter on the row shows all of it."""
+COLUMNS = ("#", "step", "model", "warm", "time", "ttft", "tokens", "cost", "verdict", "by")
+
+
+class History(DataTable[Text]):
+    """The attempts table. Cells are Rich `Text` objects: a str cell would be read as markup."""
+
+    DEFAULT_CSS = """
+    History { height: 9; overflow-x: hidden; }
+    """
+
+    @dataclass
+    class Opened(Message):
+        """A person asked to see one attempt in full."""
+
+        history: History
+        attempt: AttemptDecided
+
+        @property
+        def control(self) -> History:
+            return self.history
+
+    def __init__(self, display: Display, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.display_format = display
+        self.attempts: list[AttemptDecided] = []
+
+    def on_mount(self) -> None:
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+        self.add_column("feedback", key="feedback")
+
+    def add(self, a: AttemptDecided) -> None:
+        """Append a decided attempt and keep it in view."""
+        fmt = self.display_format
+        self.attempts.append(a)
+        verdict = a.verdict if a.complete or a.verdict != "accept" else "accept (partial)"
+        cells = [
+            str(a.attempt),
+            one_line(a.step, 20),
+            one_line(a.model, 24) + (" (sim)" if a.simulated else ""),
+            warm_word(a.warm),
+            fmt.seconds(a.duration_ms),
+            fmt.seconds(a.ttft_ms),
+            fmt.tokens(a.prompt_tokens, a.completion_tokens),
+            fmt.cost(a.cost_usd),
+        ]
+        row = [Text(c) for c in cells]
+        row.append(Text(verdict, style=_verdict_style(a.verdict)))
+        row.append(Text(a.decided_by, style="bold" if a.decided_by == "human" else ""))
+        row.append(Text(_note(a)))
+        self.add_row(*row, key=str(len(self.attempts) - 1))
+        self.move_cursor(row=self.row_count - 1)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        index = int(event.row_key.value or 0)
+        self.post_message(self.Opened(self, self.attempts[index]))
+
+
+def _verdict_style(verdict: str) -> str:
+    return {"accept": "bold", "rejected": "bold reverse", "error": "bold"}.get(verdict, "")
+
+
+def _note(a: AttemptDecided) -> str:
+    """Feedback on one line; for a broken attempt, why it is broken."""
+    if not a.complete and a.error:
+        return one_line("incomplete: " + a.error, NOTE_CHARS)
+    if a.feedback and a.verdict != "accept":
+        return one_line(a.feedback, NOTE_CHARS)
+    return ""

@@ -1,0 +1,189 @@
+"""Replay: the same widgets show the same run; pause, step and speed; a torn or unfinished log
+opens too; recorded timing is turned into a timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+from tui_helpers import run_app, run_screen, two_tiers, wait_for, wait_phase
+
+from escalatui.config import UserConfig
+from escalatui.engine.events import (
+    AttemptDecided,
+    AttemptEnded,
+    AttemptStarted,
+    Delta,
+    RunFinished,
+    RunStarted,
+    Tier,
+)
+from escalatui.session import read_session
+from escalatui.tui.app import EscalatuiApp, make_app
+from escalatui.tui.screens.replay import ReplayScreen
+from escalatui.tui.timeline import timeline
+from escalatui.tui.widgets.ladder import ladder_content
+from escalatui.tui.widgets.run_view import RunView
+from escalatui.tui.widgets.stream_view import StreamView
+
+
+def what_is_shown(view: RunView) -> dict[str, Any]:
+    """The parts of a run view that must not differ between a live run and its replay."""
+    table = view.query_one("#history", DataTable)
+    return {
+        "history": [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)],
+        "ladder": ladder_content(view.state).plain,
+        "stream": view.query_one(StreamView).text,
+        "status": view.state.finished.status if view.state.finished else None,
+        "cost": view.state.cost_usd,
+    }
+
+
+async def live_run(tmp_path: Path, session_dir: Path) -> dict[str, Any]:
+    """Run a task with two human decisions; what the screen showed at the end."""
+    app = run_app(two_tiers(tmp_path, "manual"), session_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_phase(pilot, "awaiting", decided=0)
+        await pilot.press("r")
+        await wait_phase(pilot, "awaiting", decided=1)
+        await pilot.press("e")
+        await wait_phase(pilot, "awaiting", decided=2)
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        shown = what_is_shown(run_screen(app).view)
+        await pilot.press("q")
+    return shown
+
+
+def replay_app(path: Path, **kw: Any) -> EscalatuiApp:
+    return make_app(user=UserConfig(), session_dir=path.parent, replay=read_session(path), **kw)
+
+
+def replay_screen(pilot: Pilot[Any]) -> ReplayScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, ReplayScreen)
+    return screen
+
+
+async def test_replay_shows_what_the_live_run_showed(tmp_path: Path, session_dir: Path) -> None:
+    live = await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    app = replay_app(path, replay_speed=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await wait_for(pilot, lambda: screen.finished, "the replay to end")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert what_is_shown(screen.view) == live
+        assert len(live["history"]) == 3 and live["status"] == "accepted"
+        await pilot.press("q")
+    assert app.return_value == 0
+
+
+async def test_pause_step_and_speed(tmp_path: Path, session_dir: Path) -> None:
+    await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    app = replay_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await pilot.press("space")
+        assert screen.paused
+        held = screen.position
+        await pilot.pause(0.3)
+        assert screen.position == held  # paused means paused
+        steps = 0
+        while not screen.finished:
+            before = screen.position
+            await pilot.press("n")
+            await wait_for(pilot, lambda: screen.position > before, "a step")  # noqa: B023
+            played = screen.events[before : screen.position]
+            # A step plays stream text up to, and including, one other event.
+            assert all(isinstance(e, Delta) for e in played[:-1])
+            assert not isinstance(played[-1], Delta)
+            steps += 1
+        assert steps >= 5
+        assert screen.view.state.finished is not None
+        await pilot.press("q")
+
+
+async def test_speed_cycles_to_instant(tmp_path: Path, session_dir: Path) -> None:
+    await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    app = replay_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await pilot.press("space")
+        for expected in (2.0, 10.0, None):
+            await pilot.press("s")
+            assert screen.speed == expected
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.finished, "the instant replay")
+        status = str(screen.query_one("#replay-status").render())
+        assert "end of session" in status
+        await pilot.press("q")
+
+
+async def test_a_torn_unfinished_log_replays_with_a_notice(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    lines = path.read_bytes().split(b"\n")
+    cut = [line for line in lines if b'"type": "run"' not in line and line]
+    # As if the run was killed while writing: no run record, half a line at the end.
+    path.write_bytes(b"\n".join(cut) + b'\n{"type": "delta", "step_ind')
+    app = replay_app(path, replay_speed=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await wait_for(pilot, lambda: screen.finished, "the replay to end")
+        notices = [str(n.message) for n in app._notifications]
+        assert any("torn last line" in n for n in notices), notices
+        assert len(screen.view.state.decided) == 3
+        assert screen.view.state.finished is None
+        status = str(screen.query_one("#replay-status").render())
+        assert "no run record" in status
+        await pilot.press("q")
+
+
+def test_timeline_follows_the_recorded_timing() -> None:
+    tier = Tier(0, "m", "sim", "m", "m")
+    start = RunStarted("r", "t", None, "2025-01-01T00:00:00.000Z", "", "auto", None, ("s",))
+    began = AttemptStarted("s", 0, 1, tier, None, "2025-01-01T00:00:01.000Z", "p")
+    deltas = [Delta(0, 1, "a"), Delta(0, 1, "b"), Delta(0, 1, "c")]
+    ended = AttemptEnded(0, 1, "abc", True, None, 2000, 500)
+    decided = AttemptDecided(
+        "s",
+        0,
+        1,
+        0,
+        "m",
+        "sim",
+        "m",
+        None,
+        began.started_at,
+        2000,
+        500,
+        None,
+        None,
+        0.0,
+        "abc",
+        True,
+        None,
+        "retry",
+        None,
+        "human",
+        "retry",
+    )
+    again = AttemptStarted("s", 0, 2, tier, True, "2025-01-01T00:00:10.000Z", "p")
+    done = RunFinished("failed", "", 0.0, 12_000, 2)
+    events = [start, began, *deltas, ended, decided, again, done]
+    times = timeline(events)
+    assert times == [0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 10.0, 10.0, 12.0]
+
+
+def test_timeline_without_times_never_goes_backwards() -> None:
+    events = [Delta(0, 1, "x"), RunFinished("failed", "", 0.0, 0, 0)]
+    assert timeline(events) == [0.0, 0.0]

@@ -1,0 +1,228 @@
+"""Snapshots of the screens a person sees: home, a run mid-stream, a run waiting for a decision,
+a finished run, a replay. Clocks, durations, costs and ids are frozen (`make_app(frozen=True)`).
+
+Update after an intended change: `pytest tests/tui/test_snapshots.py --snapshot-update`, then
+look at the SVGs in `__snapshots__/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakeserver import END, SSE_HEADERS, Drop, FakeServer, Head, Reply
+from textual.pilot import Pilot
+from tui_helpers import run_screen, sim, task, two_tiers, wait_for, wait_phase, write_task
+
+from escalatui.config import UserConfig
+from escalatui.engine.events import (
+    AttemptDecided,
+    AttemptEnded,
+    AttemptStarted,
+    ChecksDone,
+    Delta,
+    Event,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+    Tier,
+    to_record,
+)
+from escalatui.session import read_session
+from escalatui.tui.app import make_app
+from escalatui.tui.live_run import FROZEN_NOW
+from escalatui.tui.screens.replay import ReplayScreen
+from escalatui.tui.widgets.stream_view import StreamView
+
+pytestmark = pytest.mark.timeout(60)
+SIZE = (110, 34)
+PARTIAL = ["Streaming ", "an answer, ", "with [bold]markup[/bold] ", "shown as text…"]
+
+
+def frozen_run(loaded: Any, session_dir: Path) -> Any:
+    return make_app(user=UserConfig(), session_dir=session_dir, loaded=loaded, frozen=True)
+
+
+def partial_then_stall(pieces: list[str]) -> Reply:
+    """An SSE stream that sends `pieces`, then holds the connection open."""
+
+    def plan(req: Any) -> Iterator[Any]:
+        yield Head(200, SSE_HEADERS)
+        for piece in pieces:
+            chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+            yield b"data: " + json.dumps(chunk).encode() + b"\n\n"
+        yield 30.0
+        yield Drop()
+        yield END
+
+    return Reply("partial-then-stall", plan)
+
+
+def test_home(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
+    here, examples = tmp_path / "here", tmp_path / "examples"
+    here.mkdir()
+    examples.mkdir()
+    write_task(here, {"m": sim("x")}, name="summarise-notes", description="Summarise my notes")
+    (here / "broken.toml").write_text('name = "broken"\n[[steps]]\nprompt = "\n')
+    write_task(
+        examples,
+        {"m": sim("x")},
+        name="demo-arithmetic",
+        filename="demo.toml",
+        description="SmolLM2 answers arithmetic; a stronger tier takes over",
+    )
+    session_dir.mkdir()
+    write_session(session_dir / "20250101-120000-demo-arithmetic-0123456789ab.jsonl")
+    app = make_app(
+        user=UserConfig(),
+        session_dir=session_dir,
+        frozen=True,
+        task_sources=[("here", here), ("example", examples)],
+    )
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_run_mid_stream(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
+    with FakeServer() as server:
+        server.enqueue(partial_then_stall(PARTIAL), model="small")
+        models = {
+            "cheap": {
+                "provider": "openai",
+                "base_url": server.base_url,
+                "model": "small",
+                "label": "small local model",
+            },
+            "strong": sim("unused"),
+        }
+        app = frozen_run(task(tmp_path, models, approval="manual"), session_dir)
+
+        async def streaming(pilot: Pilot[Any]) -> None:
+            stream = run_screen(pilot.app).view.query_one(StreamView)  # type: ignore[arg-type]
+            await wait_for(pilot, lambda: stream.text == "".join(PARTIAL), "the partial answer")
+            await pilot.pause(0.1)
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=streaming)
+
+
+def test_run_awaiting_approval(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
+    app = frozen_run(two_tiers(tmp_path, "manual"), session_dir)
+
+    async def awaiting(pilot: Pilot[Any]) -> None:
+        await wait_phase(pilot, "awaiting")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=awaiting)
+
+
+def test_run_finished(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
+    app = frozen_run(two_tiers(tmp_path, "manual"), session_dir)
+
+    async def finished(pilot: Pilot[Any]) -> None:
+        await wait_phase(pilot, "awaiting", decided=0)
+        await pilot.press("r")
+        await wait_phase(pilot, "awaiting", decided=1)
+        await pilot.press("e")
+        await wait_phase(pilot, "awaiting", decided=2)
+        await pilot.press("a")
+        await pilot.app.workers.wait_for_complete()
+        pilot.app.clear_notifications()  # toasts time out: never in a snapshot
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=finished)
+
+
+def test_replay(snap_compare: Any, tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    write_session(path)
+    app = make_app(
+        user=UserConfig(),
+        session_dir=tmp_path,
+        replay=read_session(path),
+        frozen=True,
+        replay_speed=None,
+    )
+
+    async def replayed(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, ReplayScreen)
+        await wait_for(pilot, lambda: screen.finished, "the replay")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=replayed)
+
+
+def write_session(path: Path) -> None:
+    """A two-attempt session log with fixed times (the small model fails, the big one passes)."""
+    cheap = Tier(0, "cheap", "embedded", "(default)", "SmolLM2-135M (local)")
+    strong = Tier(1, "strong", "openrouter", "openai/gpt-4o-mini", "gpt-4o-mini")
+    events: list[Event] = [
+        RunStarted(
+            "0123456789ab",
+            "demo-arithmetic",
+            None,
+            FROZEN_NOW,
+            "What is 17 * 23?",
+            "escalation",
+            0.05,
+            ("answer",),
+        ),
+        StepStarted("answer", 0, (cheap, strong)),
+        AttemptStarted("answer", 0, 1, cheap, False, FROZEN_NOW, "Question: 17 * 23"),
+        Delta(0, 1, '{"answer": 23}'),
+        AttemptEnded(0, 1, '{"answer": 23}', True, None, 900, 800),
+        ChecksDone(0, 1, (), "escalate", "- 23 is wrong. Compute step by step."),
+    ]
+    events += [
+        decided(1, cheap, '{"answer": 23}', "escalate", "- 23 is wrong. Compute step by step."),
+        AttemptStarted("answer", 0, 2, strong, None, "2025-01-01T12:00:04.000Z", "Question"),
+        Delta(0, 2, '{"answer": '),
+        Delta(0, 2, "391}"),
+        AttemptEnded(0, 2, '{"answer": 391}', True, None, 1200, 400),
+        decided(2, strong, '{"answer": 391}', "accept", None),
+        StepFinished("answer", 0, '{"answer": 391}', True),
+        RunFinished("accepted", '{"answer": 391}', 0.00021, 5300, 2),
+    ]
+    lines = []
+    for event in events:
+        record = to_record(event)
+        if isinstance(event, RunStarted):
+            record = {
+                "type": "session",
+                "schema": 1,
+                **{k: v for k, v in record.items() if k != "type"},
+            }
+        lines.append(json.dumps(record))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(path, (1_735_732_800, 1_735_732_800))
+
+
+def decided(n: int, tier: Tier, output: str, verdict: str, feedback: str | None) -> AttemptDecided:
+    return AttemptDecided(
+        "answer",
+        0,
+        n,
+        tier.index,
+        tier.model,
+        tier.provider,
+        tier.provider_model,
+        False if n == 1 else None,
+        FROZEN_NOW,
+        1000,
+        400,
+        40,
+        8,
+        0.0 if n == 1 else 0.00021,
+        output,
+        True,
+        None,
+        verdict,
+        feedback,  # type: ignore[arg-type]
+        "human" if n == 1 else "checks",
+        "escalate" if n == 1 else "done",
+    )

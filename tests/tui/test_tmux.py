@@ -1,0 +1,145 @@
+"""A real terminal: escalatui runs in tmux against a local server; a person approves by key.
+
+What the pane shows is what a person would see: the answer arrives with markup and escape
+sequences in it, and they must appear as text while the title and clipboard stay untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fakeserver import FakeServer, Reply
+from tui_helpers import write_task
+
+pytestmark = [pytest.mark.tmux, pytest.mark.timeout(90)]
+WAIT_S = 30.0
+ANSWER = (
+    "the RIGHT answer [bold]not bold[/bold] [@click=app.quit]q[/] "
+    "\x1b]0;pwned\x07\x1b]52;c;SGVsbG8=\x07\x1b[2J\x1b[H still here"
+)
+
+if shutil.which("tmux") is None and not os.environ.get("CI"):
+    pytest.skip("tmux is not installed", allow_module_level=True)
+
+
+class Pane:
+    """One tmux session on a private server (its own socket), 120x40."""
+
+    def __init__(self, socket: str, config: Path) -> None:
+        self.base = ["tmux", "-L", socket, "-f", str(config)]
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=10)
+        return done.stdout
+
+    def start(self, name: str, argv: str, exit_file: Path, pid_file: Path | None = None) -> None:
+        """Run escalatui with `argv` in a new 120x40 session; its exit code goes to exit_file
+        (and its process id to pid_file)."""
+        # Under pytest the pane's environment carries LINES=24 COLUMNS=80, which Rich (and so
+        # the app) would believe over the real pane size: drop them.
+        app = f"env -u LINES -u COLUMNS {sys.executable} -m escalatui {argv}"
+        if pid_file is not None:
+            app = f"sh -c 'echo $$ > {pid_file}; exec {app}'"
+        command = f"{app}; echo $? > {exit_file}; sleep 30"
+        self.tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", command)
+
+    def screen(self, name: str) -> str:
+        return self.tmux("capture-pane", "-p", "-t", name)
+
+    def wait_for(self, name: str, predicate: Callable[[str], bool], what: str) -> str:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            shown = self.screen(name)
+            if predicate(shown):
+                return shown
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; the pane shows:\n{self.screen(name)}")
+
+
+def exit_code(path: Path) -> str:
+    """The exit code the pane's shell wrote, once the app has ended."""
+    deadline = time.monotonic() + WAIT_S
+    while not (path.exists() and path.read_text().strip()):
+        assert time.monotonic() < deadline, "the app did not exit"
+        time.sleep(0.1)
+    return path.read_text().strip()
+
+
+@pytest.fixture
+def pane(tmp_path: Path) -> Iterator[Pane]:
+    config = tmp_path / "tmux.conf"
+    # set-clipboard on: an OSC 52 that reached the terminal would become a tmux buffer.
+    config.write_text("set -g set-clipboard on\nset -g status off\n")
+    p = Pane(f"escalatui-test-{os.getpid()}", config)
+    yield p
+    socket = p.tmux("display-message", "-p", "#{socket_path}").strip()
+    p.tmux("kill-server")
+    if socket:
+        Path(socket).unlink(missing_ok=True)
+
+
+def test_run_approve_and_replay_in_a_real_terminal(
+    pane: Pane, tmp_path: Path, session_dir: Path
+) -> None:
+    with FakeServer() as server:
+        server.enqueue(Reply.text(ANSWER, delay_s=0.01))
+        model = {"provider": "openai", "base_url": server.base_url, "model": "m"}
+        path = write_task(tmp_path, {"m": model}, approval="manual", name="tmux-task")
+        pane.start("app", f"run {path} --session-dir {session_dir}", tmp_path / "run-exit")
+        shown = pane.wait_for("app", lambda s: "Your decision" in s, "the approval prompt")
+        assert "[bold]not bold[/bold] [@click=app.quit]q[/]" in shown
+        assert "\\x1b]0;pwned\\x07" in shown and "\\x1b[2J" in shown
+        assert "a Approve" in shown and "e Escalate" in shown  # the footer
+        pane.tmux("send-keys", "-t", "app", "a")
+        pane.wait_for("app", lambda s: "run accepted" in s, "the run to be accepted")
+        assert pane.tmux("display", "-p", "-t", "app", "#{pane_title}").strip() != "pwned"
+        buffers = pane.tmux("list-buffers")
+        assert "SGVsbG8" not in buffers and "Hello" not in buffers
+        pane.tmux("send-keys", "-t", "app", "q")
+        assert exit_code(tmp_path / "run-exit") == "0"
+    [log] = session_dir.glob("*.jsonl")
+    records = [json.loads(line) for line in log.read_text().split("\n") if line]
+    [attempt] = [r for r in records if r["type"] == "attempt"]
+    assert (attempt["verdict"], attempt["decided_by"], attempt["output"]) == (
+        "accept",
+        "human",
+        ANSWER,
+    )
+    assert records[-1]["type"] == "run" and records[-1]["status"] == "accepted"
+
+    pane.start("replay", f"replay {log}", tmp_path / "replay-exit")
+    pane.wait_for(
+        "replay",
+        lambda s: all(x in s for x in ("end of session", "[bold]not bold[/bold]", "human")),
+        "the replay to show the run",
+    )
+    pane.tmux("send-keys", "-t", "replay", "q")
+    assert exit_code(tmp_path / "replay-exit") == "0"
+
+
+def test_sigterm_mid_stream_ends_the_log_consistently(
+    pane: Pane, tmp_path: Path, session_dir: Path
+) -> None:
+    with FakeServer() as server:
+        server.enqueue(Reply.drip("a very slow answer " * 40, delay_s=0.05))
+        model = {"provider": "openai", "base_url": server.base_url, "model": "m"}
+        path = write_task(tmp_path, {"m": model}, approval="manual", name="sigterm-task")
+        pid_file = tmp_path / "pid"
+        pane.start("app", f"run {path} --session-dir {session_dir}", tmp_path / "exit", pid_file)
+        pane.wait_for("app", lambda s: "a very slow" in s, "the stream")
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        assert exit_code(tmp_path / "exit") == "130"
+    [log] = session_dir.glob("*.jsonl")
+    records = [json.loads(line) for line in log.read_text().split("\n") if line]
+    assert [r["type"] for r in records][-2:] == ["attempt", "run"]
+    assert records[-2]["complete"] is False and records[-2]["output"].startswith("a very slow")
+    assert records[-1]["status"] == "cancelled"
