@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from escalatui.clients.base import COMPLETE_REASONS, ChatClient, ChatRequest, Chunk, ProviderError
 from escalatui.config.models import ModelSpec
 from escalatui.engine.decisions import Decision, RunControl
-from escalatui.engine.events import Delta, Notice, Tier
+from escalatui.engine.events import (
+    AttemptDecided,
+    CheckOutcome,
+    DecidedBy,
+    Delta,
+    Next,
+    Notice,
+    Tier,
+    Verdict,
+)
 
 LOCAL_PROVIDERS = frozenset({"embedded", "sim", "ollama", "llama-swap", "lmstudio"})
 _END = object()
@@ -97,6 +106,45 @@ class AttemptState:
         if self.finish_reason is not None:
             return f"the model stopped with finish_reason {self.finish_reason!r} (incomplete)"
         return "the stream ended without a finish reason (incomplete)"
+
+    def record(
+        self,
+        outcomes: tuple[CheckOutcome, ...],
+        verdict: Verdict,
+        feedback: str | None,
+        by: DecidedBy,
+        nxt: Next,
+    ) -> AttemptDecided:
+        """The attempt's SPEC §5 record, once decided."""
+        t = self.tier
+        return AttemptDecided(
+            self.step,
+            self.step_index,
+            self.attempt,
+            t.index,
+            t.model,
+            t.provider,
+            t.provider_model,
+            self.warm,
+            self.started_at,
+            self.duration_ms,
+            self.ttft_ms,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.cost_usd,
+            self.output,
+            self.complete,
+            self.incomplete_reason(),
+            verdict,
+            feedback,
+            by,
+            nxt,
+            t.simulated,
+            outcomes,
+            tuple(self.retries),
+            self.prompt,
+            error_body=self.error_body,
+        )
 
 
 def _take(state: AttemptState, chunk: Chunk) -> str | None:

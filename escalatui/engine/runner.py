@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +14,11 @@ from escalatui.clients.base import ChatRequest, ProviderError
 from escalatui.clients.registry import ClientPool
 from escalatui.config.models import Approval, Step, Task
 from escalatui.config.template import parse
-from escalatui.engine.attempt import LOCAL_PROVIDERS, AttemptState, stream_attempt
-from escalatui.engine.checks import CheckRunner, feedback_of
+from escalatui.engine.attempt import AttemptState, stream_attempt
+from escalatui.engine.budget import Budget, BudgetReached
+from escalatui.engine.checks import CheckRunner
 from escalatui.engine.decisions import Decider, Decision, PolicyDecider, RunControl, action_for
 from escalatui.engine.events import (
-    AttemptDecided,
     AttemptEnded,
     AttemptStarted,
     AwaitingDecision,
@@ -27,36 +26,21 @@ from escalatui.engine.events import (
     ChecksDone,
     DecidedBy,
     Event,
-    Next,
     Notice,
     RunFinished,
     RunStarted,
     RunStatus,
     StepFinished,
     StepStarted,
-    Tier,
     Verdict,
 )
+from escalatui.engine.policy import Ladder, asks_decider, ladder_for, propose, verdict_for
 
 WARM_PROBE_S = 3.0
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass
-class _Ladder:
-    """Where a step is on its chain."""
-
-    tiers: tuple[Tier, ...]
-    retries: int
-    index: int = 0
-    tries_here: int = 0
-
-    @property
-    def can_escalate(self) -> bool:
-        return self.index + 1 < len(self.tiers)
 
 
 class _Stop(Exception):
@@ -90,7 +74,7 @@ class Runner:
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.control = RunControl()
         self.checks = CheckRunner(pool, task_path.parent if task_path else None)
-        self.spent = 0.0
+        self.budget = Budget(task.budget_usd)
         self.attempts = 0
         self.outputs: dict[str, str] = {}
         self._now = now
@@ -132,6 +116,8 @@ class Runner:
                 self.outputs[step.name] = previous = output
         except _Stop as stop:
             status, error = stop.status, stop.error
+        except BudgetReached as reached:
+            status, error = "budget", str(reached)
         finally:
             await self.checks.aclose()
         self._finished = True
@@ -149,35 +135,17 @@ class Runner:
             if not state.complete and state.error is None:
                 # cut mid-stream: the partial output is kept, marked as stopped
                 state.interrupted = state.interrupted or Decision("abort")
-            events.append(self._decided(state, (), "rejected", None, "human", "stop"))
+            events.append(state.record((), "rejected", None, "human", "stop"))
         events.append(self._run_finished("cancelled", "interrupted"))
         return events
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _tiers(self, step: Step) -> tuple[Tier, ...]:
-        tiers = []
-        for i, name in enumerate(self.task.chain_for(step)):
-            spec = self.task.models[name]
-            tiers.append(
-                Tier(
-                    i,
-                    name,
-                    spec.provider,
-                    spec.model or "(default)",
-                    spec.label or name,
-                    spec.provider == "sim",
-                )
-            )
-        return tuple(tiers)
-
     def _approval(self, step: Step) -> Approval:
         return self.approval_override or step.approval or self.task.approval
 
     async def _step(self, index: int, step: Step, previous: str) -> AsyncGenerator[Event, None]:
-        ladder = _Ladder(
-            self._tiers(step), step.retries if step.retries is not None else self.task.retries
-        )
+        ladder = ladder_for(self.task, step)
         yield StepStarted(step.name, index, ladder.tiers)
         values = {
             "input": self.input,
@@ -189,9 +157,9 @@ class Runner:
         last_answer = ""
         attempt_no = 0
         while True:
-            tier = ladder.tiers[ladder.index]
+            tier = ladder.tier
             spec = self.task.models[tier.model]
-            self._check_budget(tier, spec.provider)
+            self.budget.check(tier.model, spec)
             attempt_no += 1
             self.attempts += 1
             prompt = base_prompt
@@ -205,8 +173,9 @@ class Runner:
                 async for event in attempt_events:
                     yield event
             outcomes = await self._run_checks(state, step)
-            self.spent += sum(o.cost_usd or 0 for o in outcomes)
-            proposed, check_feedback = self._propose(state, outcomes, ladder)
+            for outcome in outcomes:
+                self.budget.add(outcome.cost_usd)
+            proposed, check_feedback = propose(state, outcomes, ladder)
             yield ChecksDone(index, attempt_no, tuple(outcomes), proposed, check_feedback)
             # A person who already acted (an interrupt, a key during the checks) decides;
             # else the approval mode says whether the decider is asked or the checks decide.
@@ -223,12 +192,12 @@ class Runner:
                     f"decided by a person: {decision.action}{note}", "info", index, attempt_no
                 )
             action = decision.action
-            verdict, nxt = self._verdict(state, outcomes, action, by, ladder)
+            verdict, nxt = verdict_for(state, outcomes, action, by, ladder)
             fb = decision.feedback if decision.feedback is not None else check_feedback
             carried = state.broken and fb is None
             if carried:  # a broken attempt teaches nothing new: keep the last feedback
                 fb = feedback
-            yield self._decided(state, tuple(outcomes), verdict, fb, by, nxt)
+            yield state.record(tuple(outcomes), verdict, fb, by, nxt)
             self._current = None
             if action == "approve":
                 yield StepFinished(step.name, index, state.output, True)
@@ -248,30 +217,11 @@ class Runner:
             feedback = fb
             if not carried:  # carried feedback stays with the answer it was about
                 last_answer = state.output
-            if action == "retry":
-                ladder.tries_here += 1
-            else:
-                ladder.index += 1
-                ladder.tries_here = 0
+            ladder.move(action)
 
     def _exhausted(self, step: Step, state: AttemptState) -> str:
         reason = state.incomplete_reason() or "its checks failed"
         return f"step '{step.name}': every model in the chain failed (last: {reason})"
-
-    def _check_budget(self, tier: Tier, provider: str) -> None:
-        spec = self.task.models[tier.model]
-        paid = (
-            provider not in LOCAL_PROVIDERS
-            or bool(spec.cost_usd)
-            or (spec.price_in_per_mtok or spec.price_out_per_mtok)
-        )
-        budget = self.task.budget_usd
-        if budget is not None and paid and self.spent >= budget:
-            raise _Stop(
-                "budget",
-                f"budget of ${budget:.4f} reached (spent ${self.spent:.4f}) "
-                f"before calling {tier.model}",
-            )
 
     async def _attempt(self, state: AttemptState, step: Step) -> AsyncGenerator[Event, None]:
         spec = state.spec
@@ -304,7 +254,7 @@ class Runner:
             async with aclosing(stream_attempt(state, client, request, self.control)) as deltas:
                 async for event in deltas:
                     yield event
-        self.spent += state.cost_usd or 0.0
+        self.budget.add(state.cost_usd)
         yield AttemptEnded(
             state.step_index,
             state.attempt,
@@ -321,36 +271,17 @@ class Runner:
         context = {"input": self.input, "step": step.name, "outputs": dict(self.outputs)}
         return await self.checks.run(list(step.checks), state.output, context)
 
-    def _propose(
-        self, state: AttemptState, outcomes: list[CheckOutcome], ladder: _Ladder
-    ) -> tuple[Verdict, str | None]:
-        if any(o.config_error for o in outcomes):
-            return "rejected", feedback_of(outcomes)
-        if state.complete and all(o.passed for o in outcomes):
-            return "accept", None
-        if not state.complete:
-            feedback = None
-            if state.finish_reason == "length":
-                feedback = "- Your previous answer was cut off at the token limit; be shorter."
-        else:
-            feedback = feedback_of(outcomes)
-        if state.error_kind in ("context", "config", "auth", "quota", "forbidden"):
-            return ("escalate" if ladder.can_escalate else "rejected"), feedback
-        if ladder.tries_here < ladder.retries:
-            return "retry", feedback
-        return ("escalate" if ladder.can_escalate else "rejected"), feedback
-
     def _request(
         self,
         state: AttemptState,
         step: Step,
         proposed: Verdict,
         feedback: str | None,
-        ladder: _Ladder,
+        ladder: Ladder,
     ) -> AwaitingDecision | None:
         """What to ask the decider, or None when the approval mode lets the checks decide."""
         mode = self._approval(step)
-        if mode == "manual" or (mode == "escalation" and proposed == "escalate"):
+        if mode != "auto" and asks_decider(mode, proposed):
             return AwaitingDecision(
                 step.name,
                 state.step_index,
@@ -369,7 +300,7 @@ class Runner:
         human: Decision | None,
         request: AwaitingDecision | None,
         proposed: Verdict,
-        ladder: _Ladder,
+        ladder: Ladder,
     ) -> tuple[Decision, DecidedBy]:
         if human is not None:
             return human, "human"
@@ -381,72 +312,13 @@ class Runner:
             return decision, "human" if decision.by_human else "policy"
         return Decision(action_for(proposed, ladder.can_escalate), by_human=False), "checks"
 
-    def _verdict(
-        self,
-        state: AttemptState,
-        outcomes: list[CheckOutcome],
-        action: str,
-        by: DecidedBy,
-        ladder: _Ladder,
-    ) -> tuple[Verdict, Next]:
-        if action == "approve":
-            return "accept", "done"
-        if action == "abort":
-            return "rejected", "stop"
-        if action == "escalate" and not ladder.can_escalate:
-            return "rejected", "stop"
-        nxt: Next = "retry" if action == "retry" else "escalate"
-        errored = state.broken or any(o.error for o in outcomes)
-        if errored and by != "human":
-            return "error", nxt
-        return ("retry" if action == "retry" else "escalate"), nxt
-
-    def _decided(
-        self,
-        state: AttemptState,
-        outcomes: tuple[CheckOutcome, ...],
-        verdict: Verdict,
-        feedback: str | None,
-        by: DecidedBy,
-        nxt: Next,
-    ) -> AttemptDecided:
-        t = state.tier
-        return AttemptDecided(
-            state.step,
-            state.step_index,
-            state.attempt,
-            t.index,
-            t.model,
-            t.provider,
-            t.provider_model,
-            state.warm,
-            state.started_at,
-            state.duration_ms,
-            state.ttft_ms,
-            state.prompt_tokens,
-            state.completion_tokens,
-            state.cost_usd,
-            state.output,
-            state.complete,
-            state.incomplete_reason(),
-            verdict,
-            feedback,
-            by,
-            nxt,
-            t.simulated,
-            outcomes,
-            tuple(state.retries),
-            state.prompt,
-            error_body=state.error_body,
-        )
-
     def _run_finished(self, status: RunStatus, error: str | None) -> RunFinished:
         loop = asyncio.get_running_loop()
         last = list(self.outputs.values())[-1] if self.outputs else ""
         return RunFinished(
             status,
             last if status == "accepted" else "",
-            round(self.spent, 6),
+            round(self.budget.spent, 6),
             int((loop.time() - self._t0) * 1000),
             self.attempts,
             error,
