@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError
 from escalatui.clients.openai import OpenAIClient
 from escalatui.clients.retry import RetryPolicy
@@ -136,26 +134,26 @@ class EmbeddedClient(ChatClient):
         address = self._running_address()
         if address is None:
             return False
-        try:
-            async with httpx.AsyncClient(trust_env=False, timeout=2.0) as http:
-                props = (await http.get(address + "/props")).json()
-        except (httpx.HTTPError, ValueError):
-            return None
+        props = await self._client_at(address).probe_json("/props")
         sleeping = props.get("is_sleeping") if isinstance(props, dict) else None
         return None if sleeping is None else not sleeping
 
-    async def _ensure(self) -> OpenAIClient:
-        if self._client is None:
-            server, _ = await asyncio.to_thread(server_for, self.gguf, self.ctx_size, self.idle_s)
-            self._address = str(server.listening_address)
+    def _client_at(self, address: str) -> OpenAIClient:
+        """One HTTP client per running server, for probes and streams alike."""
+        if self._client is None or self._address != address:
+            self._address = address
             self._client = OpenAIClient(
-                base_url=self._address,
+                base_url=address,
                 model=Path(self.gguf).stem,
                 provider="embedded",
                 idle_timeout_s=self.idle_timeout_s,
                 policy=self.policy,
             )
         return self._client
+
+    async def _ensure(self) -> OpenAIClient:
+        server, _ = await asyncio.to_thread(server_for, self.gguf, self.ctx_size, self.idle_s)
+        return self._client_at(str(server.listening_address))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         client = await self._ensure()

@@ -27,6 +27,7 @@ from escalatui.clients.transport import (
     is_loopback,
     normalize_base,
     server_root,
+    tls_context,
 )
 from escalatui.config.models import ModelSpec
 
@@ -82,6 +83,7 @@ class OpenAIClient(ChatClient):
             headers={**auth, **(headers or {})},
             trust_env=not is_loopback(self.base_url),
             timeout=httpx.Timeout(None, connect=connect_timeout_s, write=30.0),
+            verify=tls_context(),
         )
 
     @classmethod
