@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
@@ -24,6 +25,7 @@ from escalatui.clients.deadlines import Deadlines
 from escalatui.clients.errors import classify
 
 MAX_ERROR_BODY = 1_000_000
+T = TypeVar("T")
 MAX_ANSWER_BODY = 16_000_000
 _EOL = re.compile(r"\r\n|\r|\n")
 
@@ -67,14 +69,15 @@ class ResponseReader:
         self._fail = fail
         self.redact = redact
 
-    async def next_bytes(self, raw: AsyncIterator[bytes]) -> bytes | None:
-        """The next bytes of the body (None at its end) before the current deadline."""
+    async def next_within(self, items: AsyncIterator[T]) -> T | None:
+        """The next item of the body (bytes or SSE events; None at its end) before the current
+        deadline; a cut connection is a broken, incomplete stream."""
         try:
             async with asyncio.timeout_at(self.clock.read_deadline()):
-                return await anext(raw, None)
+                return await anext(items, None)
         except TimeoutError:
             raise self._fail(ProviderError(self.clock.fired(), kind="timeout")) from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, SSEError) as exc:
             text = str(exc) or type(exc).__name__
             raise self._fail(
                 ProviderError(
@@ -89,7 +92,7 @@ class ResponseReader:
         parts: list[bytes] = []
         size = 0
         raw = resp.aiter_bytes()
-        while size < cap and (data := await self.next_bytes(raw)) is not None:
+        while size < cap and (data := await self.next_within(raw)) is not None:
             parts.append(data)
             size += len(data)
         return b"".join(parts)[:cap]
@@ -110,28 +113,11 @@ class ResponseReader:
         for chunk in self._whole(text, ctype):
             yield chunk
 
-    async def next_event(self, events: AsyncIterator[ServerSentEvent]) -> ServerSentEvent | None:
-        """The next SSE event (None at the end) before the current deadline."""
-        try:
-            async with asyncio.timeout_at(self.clock.read_deadline()):
-                return await anext(events, None)
-        except TimeoutError:
-            raise self._fail(ProviderError(self.clock.fired(), kind="timeout")) from None
-        except (httpx.HTTPError, SSEError) as exc:
-            text = str(exc) or type(exc).__name__
-            raise self._fail(
-                ProviderError(
-                    f"stream broken: the connection was cut after {self.clock.chars} characters "
-                    f"({text}); incomplete",
-                    kind="stream",
-                )
-            ) from None
-
     async def _read_sse(self, resp: httpx.Response) -> AsyncIterator[Chunk]:
         seen = _Seen()
         events = EventSource(resp).aiter_sse()
         try:
-            while not seen.done and (event := await self.next_event(events)) is not None:
+            while not seen.done and (event := await self.next_within(events)) is not None:
                 for chunk in self._chunks([event], seen):
                     yield chunk
         finally:
