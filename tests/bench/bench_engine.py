@@ -5,7 +5,7 @@ Prints numbers; asserts nothing about speed. Run: `/tmp/v/bin/python tests/bench
 
 Both sides talk to the same local server in the same run, interleaved, so machine noise hits
 both alike:
-- FakeServer (tests/fakeserver.py) in a child process, so its own CPU does not share our GIL;
+- FakeServer (tests/fakeserver/) in a child process, so its own CPU does not share our GIL;
 - the embedded llama.cpp server (xllamacpp + SmolLM2), when installed: real generation.
 
 "bare" is what any client must do at least: one httpx POST, SSE parsed by httpx-sse, each event
