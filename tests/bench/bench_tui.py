@@ -1,27 +1,29 @@
 """Stream deltas through the run screen headless as fast as they come; is the cost per delta flat?
 
 Prints numbers; asserts only that every character arrived. Run:
-`/tmp/v/bin/python tests/bench/bench_tui.py` (`--sizes 10000,100000`, `--repeat 3`, `--burst 1`).
+`/tmp/v/bin/python tests/bench/bench_tui.py` (`--sizes 10000,100000`, `--repeat 3`,
+`--burst 1`, `--trace all|escalatui|none`).
 
-Each case runs in a fresh child process (so peak RSS belongs to that case alone), twice: once
-timed, once under tracemalloc (which slows Python down, so it is never timed). Every case feeds
-the same pre-built deltas (~7 characters, a newline every 15) in the same loop, inside
+Every case runs in a fresh child process (so its peak RSS is its own) and feeds the same
+pre-built deltas (~7 characters, a newline every 15) in the same loop inside
 `App.run_test(size=(120, 36))`, awaiting the event loop after every `--burst` deltas, the way an
-engine's stream hands them over:
+engine's stream hands them over. Cases:
 
-- `escalatui`: `Delta` events into the real RunScreen's `screen.view.feed` while its engine
-  waits on a stalled attempt; the stream view coalesces them to ~30 paints a second.
-- `noop`: the same loop in a running app, doing nothing with the delta (the loop's own cost).
-- `list`: `list.append(text)` in a plain loop, no app, no awaits (the Python floor).
+- `list`: `list.append(text)` in a plain loop: no app, no awaits (the Python floor).
+- `noop`: the loop in a running app, doing nothing with the delta (the loop's own cost).
 - `message`: one Textual message per delta to a widget that keeps the text and draws nothing
   (what any Textual UI pays to receive deltas as messages).
 - `log`: Textual's own append-only `Log` widget, `log.write(text)` per delta.
-- `static`: the naive way, `Static.update(all text so far)` per delta (only up to 10k: it is
-  quadratic, which is the point of showing it).
+- `static`: the naive way, `Static.update(all text so far)` per delta; only up to 10k deltas,
+  as it is quadratic (which is the point of showing it).
+- `escalatui`: `Delta` events into the real RunScreen's `screen.view.feed` while its engine
+  waits on a stalled attempt; the stream view coalesces them to ~30 paints a second.
 
-"lag" is the time from the last delta to the first frame that draws it: for escalatui, the first
-`render_line` of the stream view after the paint that holds the last character; for `log`, the
-first `render_line` after the last write; for `static`, the first render after the last update.
+Lag is measured from the last delta: "to last paint" is when the stream view's coalesced paint
+holding the last character ran (escalatui only); "to frame" is when the row holding the last
+character was drawn (`render_line` of that row; for `static`, its next render). A frame that
+never comes within 10 s shows as "not drawn". Memory: RSS growth from the first delta (every
+run) and tracemalloc's peak (separate, untimed runs, as tracing slows Python several times).
 """
 
 from __future__ import annotations
@@ -37,12 +39,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 SIZE = (120, 36)
 SCENARIOS = ("list", "noop", "message", "log", "static", "escalatui")
 STATIC_MAX = 10_000
+FRAME_WAIT_S = 10.0
 
 
 def make_texts(n: int) -> list[str]:
@@ -55,42 +59,12 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-class FrameClock:
-    """Wraps a widget method so the first call after `arm()` is timed: that call draws the
-    final text."""
-
-    def __init__(self, widget: Any, name: str) -> None:
-        self.armed_at: float | None = None
-        self.frame_at: float | None = None
-        original = getattr(widget, name)
-
-        def timed(*args: Any, **kw: Any) -> Any:
-            if self.armed_at is not None and self.frame_at is None:
-                self.frame_at = time.perf_counter()
-            return original(*args, **kw)
-
-        setattr(widget, name, timed)
-
-    def arm(self) -> None:
-        if self.armed_at is None:
-            self.armed_at = time.perf_counter()
-
-
-async def until(predicate: Any, what: str, limit: float = 120.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench_tui: timed out waiting for {what}")
-        await asyncio.sleep(0.001)
-
-
 class Meter:
-    """Memory used from the first delta on: tracemalloc's peak (when tracing) and RSS growth
-    (peak RSS of this process minus RSS just before the first delta)."""
+    """Memory used from the first delta on: RSS growth (peak RSS of this process minus RSS just
+    before the first delta) and, when tracing, tracemalloc's peak."""
 
-    trace = False
-
-    def __init__(self) -> None:
+    def __init__(self, trace: bool) -> None:
+        self.trace = trace
         self.rss_before = 0
 
     def start(self) -> None:
@@ -107,12 +81,43 @@ class Meter:
         return result
 
 
-METER = Meter()
+class FrameClock:
+    """Wraps a widget's draw method; after `arm()`, times the first call that draws row
+    `last_row()` (any call, when `last_row` is None)."""
+
+    def __init__(self, widget: Any, name: str, last_row: Callable[[], int] | None) -> None:
+        self.armed_at: float | None = None
+        self.frame_at: float | None = None
+        draw = getattr(widget, name)
+
+        def timed(*args: Any) -> Any:
+            if self.armed_at is not None and self.frame_at is None:
+                if last_row is None or widget.scroll_offset.y + args[0] == last_row():
+                    self.frame_at = time.perf_counter()
+            return draw(*args)
+
+        setattr(widget, name, timed)
+
+    def arm(self) -> None:
+        if self.armed_at is None:
+            self.armed_at = time.perf_counter()
 
 
-async def feed_loop(texts: list[str], sink: Any, burst: int) -> tuple[float, float]:
+async def until(predicate: Callable[[], bool], limit: float) -> bool:
+    """Poll; False when `limit` seconds pass first."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.001)
+    return True
+
+
+async def feed_loop(
+    texts: list[str], sink: Callable[[str], object], burst: int, meter: Meter
+) -> tuple[float, float]:
     """Hand every text to `sink`, yielding to the event loop every `burst`; (start, end)."""
-    METER.start()
+    meter.start()
     start = time.perf_counter()
     for i, text in enumerate(texts, 1):
         sink(text)
@@ -121,7 +126,12 @@ async def feed_loop(texts: list[str], sink: Any, burst: int) -> tuple[float, flo
     return start, time.perf_counter()
 
 
-async def escalatui_case(texts: list[str], burst: int, work: Path) -> dict[str, Any]:
+def timing(start: float, end: float, frame: FrameClock | None) -> dict[str, Any]:
+    lag = None if frame is None or frame.frame_at is None else frame.frame_at - end
+    return {"feed_s": end - start, "lag_s": lag, "drawn": frame is None or lag is not None}
+
+
+async def escalatui_case(texts: list[str], burst: int, meter: Meter, work: Path) -> dict[str, Any]:
     import tomli_w
 
     from escalatui.config import UserConfig, load_task
@@ -144,10 +154,11 @@ async def escalatui_case(texts: list[str], burst: int, work: Path) -> dict[str, 
     total = sum(len(t) for t in texts)
     async with app.run_test(size=SIZE) as pilot:
         screen = next(s for s in app.screen_stack if isinstance(s, RunScreen))
-        await until(lambda: screen.view.state.attempt is not None, "attempt 1 to start")
+        if not await until(lambda: screen.view.state.attempt is not None, 30):
+            raise SystemExit("bench_tui: the run did not start")
         await pilot.pause(0.1)
         stream = screen.view.query_one(StreamView)
-        clock = FrameClock(stream, "render_line")
+        clock = FrameClock(stream, "render_line", lambda: stream._folded.row_count - 1)
         shown = [0]
         paints_before = stream.paints
         append, paint = stream.append, stream._paint
@@ -156,23 +167,25 @@ async def escalatui_case(texts: list[str], burst: int, work: Path) -> dict[str, 
             shown[0] += len(text)
             append(text)
 
-        def final_paint(*args: Any, **kw: Any) -> None:
+        def timed_paint(*args: Any, **kw: Any) -> None:
             paint(*args, **kw)
             if shown[0] == total:
-                clock.arm()  # the next frame of the stream view draws the last character
+                clock.arm()
 
-        stream.append, stream._paint = counted_append, final_paint  # type: ignore[method-assign]
+        stream.append, stream._paint = counted_append, timed_paint  # type: ignore[method-assign]
         feed = screen.view.feed
-        start, end = await feed_loop(texts, lambda t: feed(Delta(0, 1, t)), burst)
-        await until(lambda: clock.frame_at is not None, "the final frame")
-        result = METER.stop(timing(start, end, clock.frame_at))
+        start, end = await feed_loop(texts, lambda t: feed(Delta(0, 1, t)), burst, meter)
+        await until(lambda: clock.armed_at is not None, 30)
+        await until(lambda: clock.frame_at is not None, FRAME_WAIT_S)
+        result = meter.stop(timing(start, end, clock))
+        result["paint_lag_s"] = None if clock.armed_at is None else clock.armed_at - end
         result["paints"] = stream.paints - paints_before
         assert stream.text == "".join(texts), "the stream view lost or changed text"
         await app.action_quit()
     return result
 
 
-async def textual_case(kind: str, texts: list[str], burst: int) -> dict[str, Any]:
+async def textual_case(kind: str, texts: list[str], burst: int, meter: Meter) -> dict[str, Any]:
     from textual.app import App, ComposeResult
     from textual.content import Content
     from textual.message import Message
@@ -196,75 +209,95 @@ async def textual_case(kind: str, texts: list[str], burst: int) -> dict[str, Any
 
     class Bare(App[None]):
         def compose(self) -> ComposeResult:
-            yield {"log": Log, "static": Static, "message": Sink}.get(kind, Static)()
+            yield {"log": Log, "message": Sink}.get(kind, Static)()
 
     app = Bare()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.1)
+        clock: FrameClock | None = None
         if kind == "noop":
-            start, end = await feed_loop(texts, lambda t: None, burst)
-            return METER.stop(timing(start, end, None))
-        if kind == "message":
+            start, end = await feed_loop(texts, lambda t: None, burst, meter)
+        elif kind == "message":
             sink = app.query_one(Sink)
-            start, end = await feed_loop(texts, lambda t: sink.post_message(Text(t)), burst)
-            await until(lambda: len(sink.parts) == len(texts), "every message")
-            return METER.stop(timing(start, end, time.perf_counter()))
-        if kind == "log":
+            start, end = await feed_loop(texts, lambda t: sink.post_message(Text(t)), burst, meter)
+            await until(lambda: len(sink.parts) == len(texts), 60)
+        elif kind == "log":
             log = app.query_one(Log)
-            clock = FrameClock(log, "render_line")
-            start, end = await feed_loop(texts, log.write, burst)
+            clock = FrameClock(log, "render_line", lambda: log.line_count - 1)
+            start, end = await feed_loop(texts, log.write, burst, meter)
         else:
             static = app.query_one(Static)
-            clock = FrameClock(static, "render")
+            clock = FrameClock(static, "render", None)
             parts: list[str] = []
 
             def update(text: str) -> None:
                 parts.append(text)
                 static.update(Content("".join(parts)))
 
-            start, end = await feed_loop(texts, update, burst)
-        clock.arm()
-        await until(lambda: clock.frame_at is not None, "the final frame")
-        return METER.stop(timing(start, end, clock.frame_at))
-
-
-def timing(start: float, end: float, frame_at: float | None) -> dict[str, Any]:
-    return {"feed_s": end - start, "lag_s": None if frame_at is None else frame_at - end}
+            start, end = await feed_loop(texts, update, burst, meter)
+        if clock is not None:
+            clock.arm()
+            await until(lambda: clock.frame_at is not None, FRAME_WAIT_S)
+        return meter.stop(timing(start, end, clock))
 
 
 async def child(scenario: str, n: int, burst: int, trace: bool) -> dict[str, Any]:
     texts = make_texts(n)
-    METER.trace = trace
+    meter = Meter(trace)
     with tempfile.TemporaryDirectory() as work:
         os.environ["ESCALATUI_CONFIG"] = str(Path(work) / "none.toml")
         if scenario == "list":
             sink: list[str] = []
-            METER.start()
+            meter.start()
             start = time.perf_counter()
             for text in texts:
                 sink.append(text)
-            result = METER.stop(timing(start, time.perf_counter(), None))
-        elif scenario == "escalatui":
-            result = await escalatui_case(texts, burst, Path(work))
-        else:
-            result = await textual_case(scenario, texts, burst)
-    return result
+            return meter.stop(timing(start, time.perf_counter(), None))
+        if scenario == "escalatui":
+            return await escalatui_case(texts, burst, meter, Path(work))
+        return await textual_case(scenario, texts, burst, meter)
 
 
 def run_child(scenario: str, n: int, burst: int, trace: bool) -> dict[str, Any]:
     argv = [sys.executable, __file__, "--child", scenario, "--n", str(n), "--burst", str(burst)]
-    out = subprocess.run(argv + (["--trace"] if trace else []), capture_output=True, text=True)
+    out = subprocess.run(argv + (["--traced"] if trace else []), capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"{scenario} {n}: child failed\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def fmt_ms(seconds: float | None) -> str:
+def ms(seconds: float | None, drawn: bool = True) -> str:
+    if not drawn:
+        return "not drawn"
     return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
 
 
-def fmt_mb(size: float | None) -> str:
+def mb(size: float | None) -> str:
     return "-" if size is None else f"{size / 1e6:.1f} MB"
+
+
+def report(scenario: str, n: int, args: argparse.Namespace) -> float | None:
+    """Run one case, print its row, return its µs per delta."""
+    if scenario == "static" and n > STATIC_MAX:
+        print(f"{scenario:<10} {n:>8,}  skipped: quadratic (each update re-lays out all text)")
+        return None
+    runs = [run_child(scenario, n, args.burst, False) for _ in range(args.repeat)]
+    feed = statistics.median(r["feed_s"] for r in runs)
+    drawn = all(r["drawn"] for r in runs)
+    lags = [r["lag_s"] for r in runs if r["lag_s"] is not None]
+    lag = statistics.median(lags) if lags and drawn else None
+    paint_lags = [r["paint_lag_s"] for r in runs if r.get("paint_lag_s") is not None]
+    paint_lag = statistics.median(paint_lags) if paint_lags else None
+    traced = None
+    if args.trace == "all" or args.trace == scenario:
+        traced = run_child(scenario, n, args.burst, True)["traced_peak"]
+    rss = statistics.median(r["rss_growth"] for r in runs)
+    paints = runs[0].get("paints", "-")
+    print(
+        f"{scenario:<10} {n:>8,} {n / feed:>10,.0f} {feed / n * 1e6:>9.2f} {ms(paint_lag):>13} "
+        f"{ms(lag, drawn):>10} {paints:>7} {mb(traced):>11} {mb(rss):>11}"
+    )
+    return feed / n * 1e6
 
 
 def main() -> int:
@@ -272,63 +305,40 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per case (median)")
     parser.add_argument("--burst", type=int, default=1, help="deltas between awaits")
+    parser.add_argument("--trace", default="escalatui", help="all, none or one case name")
     parser.add_argument("--child", choices=SCENARIOS, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--traced", dest="child_trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(child(args.child, args.n, args.burst, args.trace))))
+        print(json.dumps(asyncio.run(child(args.child, args.n, args.burst, args.child_trace))))
         return 0
 
     sizes = [int(s) for s in args.sizes.split(",")]
     chars = statistics.mean(len(t) for t in make_texts(1000))
     print(
         f"TUI stream benchmark: {', '.join(f'{n:,}' for n in sizes)} deltas of ~{chars:.1f} "
-        f"chars, an await every {args.burst}, {SIZE[0]}x{SIZE[1]} headless, "
-        f"median of {args.repeat} timed runs; memory from separate runs"
+        f"chars, an await every {args.burst} delta(s), {SIZE[0]}x{SIZE[1]} headless, "
+        f"median of {args.repeat} run(s); Python {sys.version.split()[0]}"
     )
-    header = (
-        f"{'case':<10} {'deltas':>8} {'deltas/s':>11} {'µs/delta':>9} {'lag to final frame':>19}"
+    print(
+        f"{'case':<10} {'deltas':>8} {'deltas/s':>10} {'µs/delta':>9} {'lag to paint':>13} "
+        f"{'to frame':>10} {'paints':>7} {'traced peak':>11} {'RSS growth':>11}"
     )
-    print(header + f" {'paints':>7} {'traced peak':>12} {'RSS growth':>11}")
-    per_delta: dict[tuple[str, int], float] = {}
-    for scenario in SCENARIOS:
-        for n in sizes:
-            if scenario == "static" and n > STATIC_MAX:
-                print(
-                    f"{scenario:<10} {n:>8,}   skipped: quadratic (each update re-lays out "
-                    "all text so far)"
-                )
-                continue
-            runs = [run_child(scenario, n, args.burst, False) for _ in range(args.repeat)]
-            feed = statistics.median(r["feed_s"] for r in runs)
-            lags = [r["lag_s"] for r in runs if r["lag_s"] is not None]
-            lag = statistics.median(lags) if lags else None
-            mem = run_child(scenario, n, args.burst, True)
-            rss = statistics.median(r["rss_growth"] for r in runs)
-            paints = runs[0].get("paints")
-            per_delta[(scenario, n)] = feed / n * 1e6
-            print(
-                f"{scenario:<10} {n:>8,} {n / feed:>11,.0f} {feed / n * 1e6:>9.2f} "
-                f"{fmt_ms(lag):>19} {paints if paints is not None else '-':>7} "
-                f"{fmt_mb(mem['traced_peak']):>12} {fmt_mb(rss):>11}"
-            )
+    per_delta = {(s, n): report(s, n, args) for s in SCENARIOS for n in sizes}
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
         print(f"\nflatness: µs/delta at {big:,} ÷ µs/delta at {small:,} (1.00 = flat)")
-        for scenario in SCENARIOS:
-            if (scenario, small) in per_delta and (scenario, big) in per_delta:
-                ratio = per_delta[(scenario, big)] / per_delta[(scenario, small)]
-                print(f"  {scenario:<10} {ratio:.2f}")
-        print("\nescalatui µs/delta as a multiple of each baseline at the same size")
-        for n in sizes:
-            mine = per_delta[("escalatui", n)]
-            parts = [
-                f"{b} ×{mine / per_delta[(b, n)]:.1f}"
-                for b in SCENARIOS[:-1]
-                if (b, n) in per_delta
-            ]
-            print(f"  {n:>8,}: " + ", ".join(parts))
+        for s in SCENARIOS:
+            a, b = per_delta[(s, small)], per_delta[(s, big)]
+            if a and b:
+                print(f"  {s:<10} {a:8.2f} -> {b:8.2f} µs   ×{b / a:.2f}")
+    print("\nescalatui µs/delta as a multiple of each baseline's, same size")
+    for n in sizes:
+        mine = per_delta[("escalatui", n)]
+        assert mine is not None
+        ratios = [f"{s} ×{mine / v:,.1f}" for s in SCENARIOS[:-1] if (v := per_delta[(s, n)])]
+        print(f"  {n:>8,}: " + ", ".join(ratios))
     return 0
 
 

@@ -22,6 +22,7 @@ from tui_helpers import (
 from escalatui.tui.screens.attempt import AttemptScreen
 from escalatui.tui.widgets.folded_text import FoldedText, wrap
 from escalatui.tui.widgets.ladder import ladder_content
+from escalatui.tui.widgets.stream_view import StreamView
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -134,3 +135,24 @@ def test_folded_text_cost_does_not_grow_with_length() -> None:
         folded.append("word ")
         assert len(folded.tail) <= 25
     assert folded.row_count > 4_000
+
+
+async def test_a_long_stream_keeps_its_newest_text_in_view(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    """An answer taller than the view scrolls along as it streams (it used to stick at the top
+    once the scrollbar appeared, hiding the newest text)."""
+    lines = "".join(f"line {i}\n" for i in range(120))
+    loaded = task(tmp_path, {"m": sim(lines, chunk_chars=40, delay_s=0.01)}, check=None)
+    app = run_app(loaded, session_dir)
+    async with app.run_test(size=(100, 30)) as pilot:
+        stream = app.screen.query_one("#stream", StreamView)
+        await wait_for(pilot, lambda: "line 60" in stream.text, "half the answer")
+        await pilot.pause(0.2)
+        assert stream.max_scroll_y > 0
+        # following: within a frame's worth of rows of the end, not stuck at the top
+        assert stream.scroll_y >= stream.max_scroll_y - 10, (stream.scroll_y, stream.max_scroll_y)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert stream.is_vertical_scroll_end
+        await pilot.press("q")

@@ -14,6 +14,18 @@ from escalatui.tui.display import Display, one_line, warm_word
 NOTE_CHARS = 48
 """Feedback is cut to this in the table; Enter on the row shows all of it."""
 COLUMNS = ("#", "step", "model", "warm", "time", "ttft", "tokens", "cost", "verdict", "by")
+WIDTHS = {
+    "#": 2,
+    "step": 10,
+    "model": 18,
+    "warm": 5,
+    "time": 7,
+    "ttft": 6,
+    "tokens": 9,
+    "cost": 8,
+    "verdict": 8,
+    "by": 6,
+}
 
 
 class History(DataTable[Text]):
@@ -40,19 +52,20 @@ class History(DataTable[Text]):
         self.attempts: list[AttemptDecided] = []
 
     def on_mount(self) -> None:
+        # Fixed widths: Textual widens columns only when idle, so rows drawn in between
+        # would show cut cells and a shifted header.
         for name in COLUMNS:
-            self.add_column(name, key=name)
+            self.add_column(name, key=name, width=WIDTHS.get(name))
         self.add_column("feedback", key="feedback")
 
     def add(self, a: AttemptDecided) -> None:
         """Append a decided attempt and keep it in view."""
         fmt = self.display_format
         self.attempts.append(a)
-        verdict = a.verdict if a.complete or a.verdict != "accept" else "accept (partial)"
         cells = [
             str(a.attempt),
-            one_line(a.step, 20),
-            one_line(a.model, 24) + (" (sim)" if a.simulated else ""),
+            one_line(a.step, 10),
+            one_line(a.model, 12 if a.simulated else 18) + (" (sim)" if a.simulated else ""),
             warm_word(a.warm),
             fmt.seconds(a.duration_ms),
             fmt.seconds(a.ttft_ms),
@@ -60,7 +73,7 @@ class History(DataTable[Text]):
             fmt.cost(a.cost_usd),
         ]
         row = [Text(c) for c in cells]
-        row.append(Text(verdict, style=_verdict_style(a.verdict)))
+        row.append(Text(a.verdict, style=_verdict_style(a.verdict)))
         row.append(Text(a.decided_by, style="bold" if a.decided_by == "human" else ""))
         row.append(Text(_note(a)))
         self.add_row(*row, key=str(len(self.attempts) - 1))

@@ -38,6 +38,7 @@ class StreamView(ScrollView, can_focus=True):
         self._timer: Timer | None = None
         self._style: Style | None = None
         self._painted_rows = 0
+        self._following = True
         self.paints = 0
         """How many times new text was painted (tests check the coalescing with it)."""
 
@@ -70,16 +71,20 @@ class StreamView(ScrollView, can_focus=True):
     def _content_width(self) -> int:
         return max(1, self.scrollable_content_region.width)
 
-    def _paint(self, everything: bool = False) -> None:
+    def _paint(self, everything: bool = False, follow: bool | None = None) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        if follow is None:
+            follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        self._following = follow
         top = self.scroll_offset.y
         rows = self._folded.row_count
         self.virtual_size = Size(self._content_width(), rows)
         if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # force: the scrollbar only appears at the next layout, and without it
+            # scroll_end would do nothing and the view would stop following for good.
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.paints += 1
         if everything or self.scroll_offset.y != top or rows < self._painted_rows:
             self.refresh()
@@ -90,8 +95,10 @@ class StreamView(ScrollView, can_focus=True):
         self._painted_rows = rows
 
     def on_resize(self) -> None:
+        # After a resize the old position says nothing about following: keep what the last
+        # paint did (the view shrinks when the decision bar appears, for one).
         self._folded.refold(self._content_width())
-        self._paint(everything=True)
+        self._paint(everything=True, follow=self._following)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
