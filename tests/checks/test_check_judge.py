@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from fakeserver import FakeServer, Reply
@@ -17,12 +17,6 @@ from escalatui.engine.checks.judge import check_judge
 from escalatui.engine.events import CheckOutcome
 
 CHECK = JudgeCheck(kind="judge", model="critic", criteria="The answer is a haiku.")
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as s:
-        yield s
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,6 @@ from cli_helpers import escalatui, only_session, session_files, write_task
 from fakeserver import FakeServer, Reply
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as fake:
-        yield fake
-    assert fake.errors == []
 
 
 def two_tier_task(tmp_path: Path, server: FakeServer, **extra: str) -> Path:

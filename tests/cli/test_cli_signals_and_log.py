@@ -6,45 +6,16 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_helpers import escalatui, only_session, write_task
 from fakeserver import FakeServer, Reply
+from spec_fields import ATTEMPT_FIELDS
 
 pytestmark = pytest.mark.timeout(60)
 
-ATTEMPT_FIELDS: dict[str, tuple[type, ...]] = {
-    "step": (str,),
-    "step_index": (int,),
-    "attempt": (int,),
-    "tier": (int,),
-    "model": (str,),
-    "provider": (str,),
-    "provider_model": (str,),
-    "warm": (bool, type(None)),
-    "started_at": (str,),
-    "duration_ms": (int,),
-    "ttft_ms": (int, type(None)),
-    "prompt_tokens": (int, type(None)),
-    "completion_tokens": (int, type(None)),
-    "cost_usd": (float, int, type(None)),
-    "output": (str,),
-    "complete": (bool,),
-    "error": (str, type(None)),
-    "verdict": (str,),
-    "feedback": (str, type(None)),
-    "decided_by": (str,),
-}
 RUN_FIELDS = {"status": (str,), "output": (str,), "cost_usd": (float, int)}
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as fake:
-        yield fake
-    assert fake.errors == []
 
 
 def test_sigint_mid_stream_exits_130_and_the_log_ends_cancelled(

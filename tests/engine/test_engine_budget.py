@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from engine_helpers import contains, decided, finished, make_runner, make_task, run_all, served, sim
 from fakeserver import FakeServer, Reply
@@ -11,13 +9,6 @@ from fakeserver import FakeServer, Reply
 from escalatui.engine.events import AttemptStarted
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as fake:
-        yield fake
-    assert fake.errors == []
 
 
 async def test_budget_stops_before_the_attempt_that_would_exceed_it() -> None:

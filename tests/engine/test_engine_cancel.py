@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,13 +35,6 @@ pytestmark = pytest.mark.timeout(30)
 
 LONG = "0123456789" * 40
 SLOW = {"delay_s": 0.01, "chunk_chars": 1}
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as fake:
-        yield fake
-    assert fake.errors == []
 
 
 async def run_interrupting(runner: Runner, after_deltas: int, *args: str | None) -> list[Event]:

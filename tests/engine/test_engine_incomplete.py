@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
 import pytest
 from engine_helpers import (
@@ -23,13 +22,6 @@ from fakeserver import FakeServer, Reply
 from escalatui.engine.events import ChecksDone
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as fake:
-        yield fake
-    assert fake.errors == []
 
 
 def one_step(server: FakeServer, retries: int = 1, **step: object) -> object:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from engine_helpers import (
     contains,
@@ -20,13 +18,6 @@ from engine_helpers import (
 from fakeserver import FakeServer, Reply
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as fake:
-        yield fake
-    assert fake.errors == []
 
 
 async def test_steps_run_in_order_with_every_placeholder(server: FakeServer) -> None:

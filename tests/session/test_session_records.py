@@ -10,34 +10,12 @@ from pathlib import Path
 
 import pytest
 from session_helpers import records, run_logged, sim_task
+from spec_fields import ATTEMPT_FIELDS
 
 from escalatui.config.models import ModelSpec
 from escalatui.session import read_session
 
 CANARY = "sk-or-v1-CANARY-do-not-log-0123456789"
-
-ATTEMPT_FIELDS: dict[str, tuple[type, ...]] = {
-    "step": (str,),
-    "step_index": (int,),
-    "attempt": (int,),
-    "tier": (int,),
-    "model": (str,),
-    "provider": (str,),
-    "provider_model": (str,),
-    "warm": (bool, type(None)),
-    "started_at": (str,),
-    "duration_ms": (int,),
-    "ttft_ms": (int, type(None)),
-    "prompt_tokens": (int, type(None)),
-    "completion_tokens": (int, type(None)),
-    "cost_usd": (float, int, type(None)),
-    "output": (str,),
-    "complete": (bool,),
-    "error": (str, type(None)),
-    "verdict": (str,),
-    "feedback": (str, type(None)),
-    "decided_by": (str,),
-}
 
 
 async def test_first_record_is_the_session_with_the_resolved_task(tmp_path: Path) -> None:
