@@ -11,18 +11,10 @@ from escalatui.config.errors import ConfigError, Problem
 from escalatui.config.lines import key_lines, line_of
 from escalatui.config.models import CHECK_KINDS, ModelSpec, Task, UserConfig
 from escalatui.config.partial import clean_loc, partial_task, under
-from escalatui.config.reading import MAX_DEPTH, MAX_FILE_BYTES, read_toml, read_toml_text
+from escalatui.config.reading import read_toml_text
 from escalatui.config.semantics import model_problems, semantic_problems
 
-__all__ = [
-    "MAX_DEPTH",
-    "MAX_FILE_BYTES",
-    "LoadedTask",
-    "load_task",
-    "load_user_config",
-    "read_toml",
-    "schema_problems",
-]
+__all__ = ["LoadedTask", "load_task", "load_user_config", "schema_problems"]
 
 _KINDS = ", ".join(CHECK_KINDS)
 _TABLE_ERRORS = ("dict_type", "model_type", "model_attributes_type")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from config_helpers import GOOD, problems, validate, write
 
-from escalatui.config.loader import MAX_FILE_BYTES
+from escalatui.config.reading import MAX_FILE_BYTES
 
 
 def test_toml_syntax_error_names_line_and_column(tmp_path: Path, capsys) -> None:

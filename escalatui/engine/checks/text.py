@@ -7,12 +7,12 @@ import json
 import re
 from typing import Any
 
-from escalatui.config.jsonschema import TYPES, unsupported_keywords
+from escalatui.config.jsonschema import TYPES
 from escalatui.config.models import ContainsCheck, JsonCheck
 from escalatui.engine.checks.regex import RegexWorker
 from escalatui.engine.events import CheckOutcome
 
-__all__ = ["check_contains", "check_json", "extract_json", "schema_errors", "unsupported_keywords"]
+__all__ = ["check_contains", "check_json", "extract_json", "schema_errors"]
 
 PATTERN_TIMEOUT_S = 2.0
 """Time for all of a schema's `pattern` searches on one answer (they run in the regex worker)."""
