@@ -66,8 +66,13 @@ class AnswerView(Vertical):
             yield Markdown(id="markdown", open_links=False)
 
     def on_mount(self) -> None:
-        self.query_one("#rendered", VerticalScroll).anchor()
         self._show()
+
+    def _follow(self) -> None:
+        """Keep the end of the answer in view while it grows, unless the person scrolled up."""
+        scroll = self.query_one("#rendered", VerticalScroll)
+        if scroll.is_vertical_scroll_end or scroll.max_scroll_y == 0:
+            self.call_after_refresh(scroll.scroll_end, animate=False, immediate=True)
 
     @property
     def markdown(self) -> Markdown:
@@ -129,6 +134,7 @@ class AnswerView(Vertical):
         self._pending.clear()
         if self._markdown_stream is None:
             self._markdown_stream = Markdown.get_stream(self.markdown)
+        self._follow()
         await self._markdown_stream.write(text)
 
     def _go_raw(self, why: str) -> None:
@@ -158,6 +164,7 @@ class AnswerView(Vertical):
         if len(text) > RENDER_CHARS:
             self._go_raw(f"over {RENDER_CHARS:,} characters: shown raw")
             return
+        self._follow()
         await self.markdown.update(as_markdown(text))
         self._live = True
         self.render_note = ""

@@ -46,7 +46,7 @@ TINY = (70, 20)
 """Below this the side panel folds into one line and the attempts hide behind `h`."""
 
 
-class RunView(Widget):
+class RunView(Widget, can_focus=True):
     """Steps, ladder and totals on the left, the answer and the decision bar on the right,
     the attempts below. `feed` is the sink to hand events to."""
 
@@ -96,6 +96,10 @@ class RunView(Widget):
         self.set_class(compact, "-compact")
         self.set_class(tiny, "-tiny")
         self.screen.set_class(tiny, "-tiny-run")
+        focused = self.screen.focused
+        if focused is None or not focused.display:
+            # A folded panel had the focus: keep this view's keys (m, c, h) working.
+            self.call_after_refresh(self.focus)
         self.query_one("#ladder", Ladder).set_fold(1 if compact else 0)
         bar = self.query_one("#decision", DecisionBar)
         lines = 2 if tiny else 3 if compact else 6
