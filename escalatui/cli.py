@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from escalatui import __version__
 
 if TYPE_CHECKING:
-    from escalatui.config import UserConfig
+    from escalatui.config import LoadedTask, UserConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 # Kept here, not imported from the starter module, so `--help` loads nothing else.
@@ -208,6 +208,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 print(demo_note(loaded), file=sys.stderr)
         else:
             loaded = load_task(args.task, user)
+            if _refuse_missing_keys(loaded, user):
+                return EXIT_BAD_INPUT
         task_input = _task_input(args)
         if args.headless or args.json:
             from escalatui.run_headless import run_headless
@@ -232,18 +234,52 @@ def _task_input(args: argparse.Namespace) -> str | None:
 
 def _validate(files: list[Path]) -> int:
     from escalatui.config import ConfigError, load_task
+    from escalatui.preflight import config_keys, key_gaps
 
     user = _user_config()
     bad = 0
     for path in files:
         try:
-            load_task(path, user)
+            loaded = load_task(path, user)
         except ConfigError as exc:
             bad += 1
             print(exc.render(), file=sys.stderr)
         else:
             print(f"{path}: ok")
+            for gap in key_gaps(loaded.task, config_keys(user)):
+                print(
+                    f"{path}:{_line(path, gap.where)}warning: {gap.where}: {gap.message()}",
+                    file=sys.stderr,
+                )
     return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _line(path: Path, where: str) -> str:
+    """`N: ` for the line a dotted path was written on (a file that just validated), else ` `."""
+    from escalatui.config.lines import key_lines, line_of
+
+    try:
+        line = line_of(where.split("."), key_lines(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        line = None
+    return f"{line}: " if line else " "
+
+
+def _refuse_missing_keys(loaded: LoadedTask, user: UserConfig) -> bool:
+    """True (after saying why) when a tier or judge can never get its key: the run would
+    spend the cheap tiers and then fail."""
+    from escalatui.preflight import config_keys, key_gaps
+
+    fatal = [g for g in key_gaps(loaded.task, config_keys(user)) if g.fatal]
+    for gap in fatal:
+        print(f"{loaded.path}: error: {gap.where}: {gap.message()}", file=sys.stderr)
+    if fatal:
+        print(
+            "not started: set the key (or add it under [keys] in the user config), or take "
+            "that model out of the chain",
+            file=sys.stderr,
+        )
+    return bool(fatal)
 
 
 def _schema() -> int:
