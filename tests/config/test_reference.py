@@ -107,3 +107,19 @@ def test_check_mode_reports_a_stale_file(tmp_path: Path) -> None:
     assert reference.main([str(stale)]) == 0
     assert "| `retries` |" in stale.read_text(encoding="utf-8")
     assert reference.main(["--check", str(stale)]) == 0
+
+
+def toml_examples(text: str) -> list[str]:
+    return [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "[[steps]]" in b]
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/reference.md"])
+def test_task_examples_in_the_docs_validate(name: str, tmp_path: Path, capsys) -> None:
+    from escalatui.cli import main
+
+    examples = toml_examples((ROOT / name).read_text(encoding="utf-8"))
+    assert examples
+    for i, text in enumerate(examples):
+        path = tmp_path / f"example{i}.toml"
+        path.write_text(text, encoding="utf-8")
+        assert main(["validate", str(path)]) == 0, capsys.readouterr().err

@@ -92,3 +92,10 @@ def test_enums_and_descriptions_are_in_the_schema() -> None:
     assert regex["properties"]["pattern"]["description"]
     # TOML has no null: optional keys are simply left out, never offered as `null`.
     assert "null" not in json.dumps(schema)
+
+
+def test_the_schema_directive_is_only_a_comment_to_escalatui(tmp_path: Path, capsys) -> None:
+    text = (paths.examples_dir() / "demo.toml").read_text(encoding="utf-8")
+    path = tmp_path / "demo.toml"
+    path.write_text("#:schema ./task.schema.json\n" + text, encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
