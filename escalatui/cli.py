@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from escalatui.config import LoadedTask, UserConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-# Kept here, not imported from the starter module, so `--help` loads nothing else.
-LOCAL_PROVIDERS = ["embedded", "ollama", "lmstudio", "llama-swap", "openai"]
+# Local tiers `new` can write. Kept here, not in starter.py, so `--help` loads nothing else.
+STARTER_PROVIDERS = ["embedded", "ollama", "lmstudio", "llama-swap", "openai"]
 
 
 EPILOG = """\
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.add_argument(
         "--provider",
-        choices=LOCAL_PROVIDERS,
+        choices=STARTER_PROVIDERS,
         default="embedded",
         help="provider of the local tier (default: embedded, no server needed)",
     )

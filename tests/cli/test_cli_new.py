@@ -104,3 +104,10 @@ def test_starter_runs_as_written_on_the_embedded_model(tmp_path: Path, session_d
     assert attempts[0]["provider"] == "embedded"
     assert attempts[-1]["verdict"] == "accept"
     assert tomllib.loads((tmp_path / "t.toml").read_text(encoding="utf-8"))["name"] == "t"
+
+
+def test_every_provider_offered_has_a_starter_tier() -> None:
+    from escalatui.cli import STARTER_PROVIDERS
+    from escalatui.starter import LOCAL_TIERS
+
+    assert set(STARTER_PROVIDERS) == set(LOCAL_TIERS)
