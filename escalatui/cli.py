@@ -14,45 +14,140 @@ from typing import TYPE_CHECKING, Any
 from escalatui import __version__
 
 if TYPE_CHECKING:
-    from escalatui.config import UserConfig
+    from escalatui.config import LoadedTask, UserConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Local tiers `new` can write. Kept here, not in starter.py, so `--help` loads nothing else.
+STARTER_PROVIDERS = ["embedded", "ollama", "lmstudio", "llama-swap", "openai"]
+
+
+EPILOG = """\
+exit codes:
+  0    every step accepted (validate: every file is valid)
+  1    the run failed: chain exhausted, answer rejected or aborted (x), budget spent
+  2    bad input: task file, config, arguments, session dir, a tier that cannot run
+  130  interrupted: q, Ctrl+C, SIGTERM, SIGHUP (a `cancelled` run record is written)
+
+environment:
+  ESCALATUI_CONFIG       the user config file (default: config.toml in the user config dir)
+  ESCALATUI_SESSION_DIR  where session logs go (--session-dir wins)
+  OPENROUTER_API_KEY     key for `openrouter` models (or `api_key_env`, or [keys] in the config)
+  OPENAI_API_KEY         key for `openai` models at api.openai.com
+
+examples:
+  escalatui new summarise && escalatui validate summarise.toml
+  escalatui run summarise.toml --headless --input-file notes.txt
+
+Task files, the user config and the session log: docs/reference.md (linked from the README).
+"""
+REFERENCE = "Every task-file key is described in docs/reference.md (linked from the README)."
+APPROVAL_HELP = (
+    "who decides, overriding the task: auto = the checks; manual = a person after every "
+    "attempt; escalation = a person before each escalation"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="escalatui",
-        description="Run LLM tasks cheapest model first; check, escalate, watch and steer.",
+        description="Run LLM tasks cheapest model first; check, escalate, watch and steer. "
+        "With no command: the TUI home (task files and past sessions).",
+        epilog=EPILOG,
+        formatter_class=raw,
     )
     parser.add_argument("--version", action="version", version=f"escalatui {__version__}")
-    parser.add_argument("--theme", help="TUI theme name")
-    parser.add_argument("--session-dir", type=Path, help="where session logs are kept")
-    sub = parser.add_subparsers(dest="command")
+    parser.add_argument("--theme", help="TUI theme name (e.g. escalatui-light)")
+    parser.add_argument(
+        "--session-dir", type=Path, help="where session logs are kept (default: user data dir)"
+    )
+    sub = parser.add_subparsers(
+        dest="command", title="commands", metavar="COMMAND", help="none: the TUI home"
+    )
 
     def run_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--headless", action="store_true", help="no TUI: a line per attempt")
         p.add_argument("--json", action="store_true", help="headless, one JSON event per line")
-        p.add_argument("--input", help="the task's {input}")
-        p.add_argument("--input-file", type=Path, help="read {input} from a file")
-        p.add_argument("--approval", choices=["auto", "manual", "escalation"])
-        p.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
-        p.add_argument("--theme", default=argparse.SUPPRESS)
+        p.add_argument("--input", help="the task's {input} (replaces the task's `input` key)")
+        p.add_argument("--input-file", type=Path, help="read {input} from a file (UTF-8)")
+        p.add_argument("--approval", choices=["auto", "manual", "escalation"], help=APPROVAL_HELP)
+        p.add_argument(
+            "--session-dir",
+            type=Path,
+            default=argparse.SUPPRESS,
+            help="where the session log goes (default: ESCALATUI_SESSION_DIR, the config, the "
+            "user data dir)",
+        )
+        p.add_argument("--theme", default=argparse.SUPPRESS, help="TUI theme name")
 
-    run = sub.add_parser("run", help="run a task file")
-    run.add_argument("task", type=Path)
+    run = sub.add_parser(
+        "run",
+        help="run a task file",
+        description="Run a task file: in the TUI, or with --headless / --json in plain text.",
+        epilog=REFERENCE,
+        formatter_class=raw,
+    )
+    run.add_argument("task", type=Path, help="the task file (TOML)")
     run_options(run)
-    demo = sub.add_parser("demo", help="the bundled demo on the embedded local model")
+    demo = sub.add_parser(
+        "demo",
+        help="the bundled demo on the embedded local model",
+        description="The bundled demo: SmolLM2-135M in-process, then a stronger tier (OpenRouter "
+        "when OPENROUTER_API_KEY is set, else a simulated model, labelled as such).",
+    )
     run_options(demo)
-    replay = sub.add_parser("replay", help="replay a saved session")
-    replay.add_argument("session", type=Path)
-    replay.add_argument("--headless", action="store_true")
-    replay.add_argument("--json", action="store_true")
-    replay.add_argument("--theme", default=argparse.SUPPRESS)
-    validate = sub.add_parser("validate", help="check task files, run nothing")
-    validate.add_argument("tasks", type=Path, nargs="+")
-    sessions = sub.add_parser("sessions", help="list saved sessions")
-    sessions.add_argument("--json", action="store_true")
-    sessions.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
+    replay = sub.add_parser(
+        "replay", help="replay a saved session", description="Replay a saved session log."
+    )
+    replay.add_argument("session", type=Path, help="a session log (.jsonl)")
+    replay.add_argument("--headless", action="store_true", help="print it instead of the TUI")
+    replay.add_argument("--json", action="store_true", help="print its records, one per line")
+    replay.add_argument("--theme", default=argparse.SUPPRESS, help="TUI theme name")
+    validate = sub.add_parser(
+        "validate",
+        help="check task files, run nothing",
+        description="Check task files and print every problem with its line; warn about tiers "
+        "whose API key is not set. Exit 0 when every file is valid, 2 otherwise.",
+        epilog=REFERENCE,
+    )
+    validate.add_argument("tasks", type=Path, nargs="+", help="task files (TOML)")
+    sessions = sub.add_parser(
+        "sessions", help="list saved sessions", description="List saved sessions, newest first."
+    )
+    sessions.add_argument("--json", action="store_true", help="a JSON array, for scripts")
+    sessions.add_argument(
+        "--session-dir", type=Path, default=argparse.SUPPRESS, help="where to look"
+    )
+    new = sub.add_parser(
+        "new",
+        help="write a commented starter task file",
+        description="Write NAME.toml: a local tier, a cloud tier and a check of each common kind, "
+        "commented. It refuses to overwrite a file.",
+        epilog=REFERENCE,
+    )
+    new.add_argument(
+        "name", nargs="?", default="task", help="the file to write (NAME.toml; default: task)"
+    )
+    new.add_argument(
+        "--provider",
+        choices=STARTER_PROVIDERS,
+        default="embedded",
+        help="provider of the local tier (default: embedded, no server needed)",
+    )
+    new.add_argument(
+        "--cloud",
+        choices=["openrouter", "sim"],
+        default=None,
+        help="the second tier the chain uses (default: openrouter when OPENROUTER_API_KEY is "
+        "set, else a simulated stand-in; both are in the file)",
+    )
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of task files (for editors)",
+        description="Print the JSON Schema of task files. Save it (escalatui schema > "
+        "task.schema.json) and put `#:schema ./task.schema.json` at the top of a task file for "
+        "completion and checking in Taplo / Even Better TOML.",
+    )
     return parser
 
 
@@ -95,6 +190,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _sessions(args)
     if command == "replay":
         return _replay(args)
+    if command == "schema":
+        return _schema()
+    if command == "new":
+        from escalatui.starter import write_starter
+
+        return write_starter(args.name, args.provider, args.cloud)
     from escalatui.config import load_task
 
     user = _user_config()
@@ -107,6 +208,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 print(demo_note(loaded), file=sys.stderr)
         else:
             loaded = load_task(args.task, user)
+            if _refuse_missing_keys(loaded, user):
+                return EXIT_BAD_INPUT
         task_input = _task_input(args)
         if args.headless or args.json:
             from escalatui.run_headless import run_headless
@@ -131,18 +234,61 @@ def _task_input(args: argparse.Namespace) -> str | None:
 
 def _validate(files: list[Path]) -> int:
     from escalatui.config import ConfigError, load_task
+    from escalatui.preflight import config_keys, key_gaps
 
     user = _user_config()
     bad = 0
     for path in files:
         try:
-            load_task(path, user)
+            loaded = load_task(path, user)
         except ConfigError as exc:
             bad += 1
             print(exc.render(), file=sys.stderr)
         else:
             print(f"{path}: ok")
+            for gap in key_gaps(loaded.task, config_keys(user)):
+                print(
+                    f"{path}:{_line(path, gap.where)}warning: {gap.where}: {gap.message()}",
+                    file=sys.stderr,
+                )
     return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _line(path: Path, where: str) -> str:
+    """`N: ` for the line a dotted path was written on (a file that just validated), else ` `."""
+    from escalatui.config.lines import key_lines, line_of
+
+    try:
+        line = line_of(where.split("."), key_lines(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        line = None
+    return f"{line}: " if line else " "
+
+
+def _refuse_missing_keys(loaded: LoadedTask, user: UserConfig) -> bool:
+    """True (after saying why) when a tier or judge can never get its key: the run would
+    spend the cheap tiers and then fail."""
+    from escalatui.preflight import config_keys, key_gaps
+
+    fatal = [g for g in key_gaps(loaded.task, config_keys(user)) if g.fatal]
+    for gap in fatal:
+        print(f"{loaded.path}: error: {gap.where}: {gap.message()}", file=sys.stderr)
+    if fatal:
+        print(
+            "not started: set the key (or add it under [keys] in the user config), or take "
+            "that model out of the chain",
+            file=sys.stderr,
+        )
+    return bool(fatal)
+
+
+def _schema() -> int:
+    import json
+
+    from escalatui.config.task_schema import task_json_schema
+
+    print(json.dumps(task_json_schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK
 
 
 def _sessions(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The attempt record fields SPEC §5 promises, with the JSON types each may take."""
+"""The attempt record fields docs/reference.md ("Session log") promises, with the JSON types
+each may take."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""OpenAI-compatible `/v1/chat/completions` streaming (SPEC §4), hardened per RELIABILITY.md.
+"""OpenAI-compatible `/v1/chat/completions` streaming (providers: README), hardened against a
+server that fails in every way it can.
 
 One request per attempt, retried (see retry.py) only before a response starts; timeouts from
 deadlines.py (connect, first token, idle watchdog, total); the body read by reader.py (SSE

@@ -24,7 +24,8 @@ class ConfigError(Exception):
 
     def __init__(self, path: Path | str, problems: list[Problem]) -> None:
         self.path = str(path)
-        self.problems = problems
+        # In file order, as a person fixes them; problems about the whole file come first.
+        self.problems = sorted(problems, key=_line_of)
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -37,3 +38,10 @@ class ConfigError(Exception):
         if p.line:
             return f"{self.path}:{p.line}: {p}"
         return f"{self.path}: {p}"
+
+
+def _line_of(problem: Problem) -> int:
+    if problem.line:
+        return problem.line
+    head = problem.where.split(":", 1)[0]
+    return int(head) if head.isdigit() else 0

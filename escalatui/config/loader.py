@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from escalatui.config.errors import ConfigError, Problem
 from escalatui.config.lines import key_lines, line_of
@@ -13,6 +13,7 @@ from escalatui.config.models import CHECK_KINDS, ModelSpec, Task, UserConfig
 from escalatui.config.partial import clean_loc, partial_task, under
 from escalatui.config.reading import read_toml_text
 from escalatui.config.semantics import model_problems, semantic_problems
+from escalatui.config.suggest import did_you_mean, keys_of, literal_values, model_at
 
 __all__ = ["LoadedTask", "load_task", "load_user_config", "schema_problems"]
 
@@ -28,9 +29,12 @@ class LoadedTask:
     task: Task
 
 
-def schema_problems(exc: ValidationError, text: str = "") -> list[Problem]:
-    """Pydantic errors as dotted paths (`steps.1.checks.0.pattern`), unknown keys by name, each
-    with the file line it points at when `text` (the file) shows it."""
+def schema_problems(
+    exc: ValidationError, text: str = "", root: type[BaseModel] = Task
+) -> list[Problem]:
+    """Pydantic errors as dotted paths (`steps.1.checks.0.pattern`), unknown keys by name (with
+    the known key they most likely meant), each with the file line it points at when `text`
+    (the file) shows it."""
     lines = key_lines(text)
     problems = []
     for err in exc.errors():
@@ -39,7 +43,13 @@ def schema_problems(exc: ValidationError, text: str = "") -> list[Problem]:
         kind = err["type"]
         if kind == "extra_forbidden":
             where = ".".join(loc[:-1]) or "(top level)"
+            table = model_at(err["loc"][:-1], root)
             message = f"unknown key '{loc[-1]}'"
+            message += did_you_mean(loc[-1], keys_of(table)) if table else ""
+        elif kind == "literal_error" and loc and isinstance(err.get("input"), str):
+            message = err["msg"]
+            values = literal_values(model_at(err["loc"][:-1], root), loc[-1])
+            message += did_you_mean(err["input"], values)
         elif kind == "missing":
             message = "required key is missing"
         elif kind == "union_tag_not_found":
@@ -47,6 +57,7 @@ def schema_problems(exc: ValidationError, text: str = "") -> list[Problem]:
         elif kind == "union_tag_invalid":
             message = f"unknown check kind '{(err.get('ctx') or {}).get('tag', '?')}' "
             message += f"(one of: {_KINDS})"
+            message += did_you_mean(str((err.get("ctx") or {}).get("tag", "")), CHECK_KINDS)
         elif kind in _TABLE_ERRORS:
             message = "expected a table"
         else:
@@ -72,7 +83,7 @@ def load_user_config(path: Path) -> UserConfig:
     try:
         user = UserConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, schema_problems(exc, text)) from None
+        raise ConfigError(path, schema_problems(exc, text, UserConfig)) from None
     problems = []
     for name, spec in user.models.items():
         problems += model_problems(f"models.{name}", spec, path.parent)

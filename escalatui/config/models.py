@@ -1,4 +1,5 @@
-"""Pydantic models of task files and the user config (SPEC §3)."""
+"""Pydantic models of task files and the user config; docs/reference.md is generated from
+these (field docstrings included), so every key is documented where it is defined."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ DEFAULT_FEEDBACK_TEMPLATE = (
 class Strict(BaseModel):
     """Base for every file-backed model: unknown keys are errors, values never echoed."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True)
+    # Field docstrings become descriptions: in `escalatui schema` and in docs/reference.md.
+    model_config = ConfigDict(
+        extra="forbid", hide_input_in_errors=True, frozen=True, use_attribute_docstrings=True
+    )
 
 
 class ModelSpec(Strict):
@@ -51,7 +55,7 @@ class ModelSpec(Strict):
     price_out_per_mtok: float | None = Field(default=None, ge=0)
     """USD per million completion tokens, when the provider does not report cost."""
     ctx_size: int | None = Field(default=None, ge=256)
-    """Context window for the embedded server."""
+    """Embedded: context window of the server, in tokens."""
     idle_s: float | None = Field(default=None, gt=0)
     """Embedded: seconds idle before the server sleeps (goes cold)."""
     responses: list[str] | None = None
@@ -72,18 +76,27 @@ class ContainsCheck(Strict):
     """Passes when the answer contains `text`."""
 
     kind: Literal["contains"]
+    """The check kind."""
     text: str
+    """The text the answer must contain."""
     ignore_case: bool = False
+    """Compare without regard to case."""
     feedback: str | None = None
+    """Feedback sent with the next attempt when the check fails (default: a message saying
+    what was missing)."""
 
 
 class RegexCheck(Strict):
     """Passes when `pattern` matches somewhere in the answer (time-limited)."""
 
     kind: Literal["regex"]
+    """The check kind."""
     pattern: str
+    """A Python regular expression, matched with `re.search` anywhere in the answer."""
     timeout_s: float = Field(default=2.0, gt=0)
+    """A match that takes longer is a check error (a runaway pattern never hangs the run)."""
     feedback: str | None = None
+    """Feedback sent with the next attempt when the check fails."""
 
 
 class JsonCheck(Strict):
@@ -91,37 +104,55 @@ class JsonCheck(Strict):
 
     model_config = ConfigDict(populate_by_name=True)
     kind: Literal["json"]
+    """The check kind."""
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    """A JSON Schema (as a TOML table) the answer must match; the supported keywords are
+    listed in docs/reference.md."""
     feedback: str | None = None
+    """Feedback sent with the next attempt when the check fails (default: what is wrong)."""
 
 
 class CommandCheck(Strict):
     """Runs `run` (argv, never a shell string) with the answer on stdin; exit 0 passes."""
 
     kind: Literal["command"]
+    """The check kind."""
     run: list[str] = Field(min_length=1)
+    """The program and its arguments (argv list, never run through a shell)."""
     timeout_s: float = Field(default=30.0, gt=0)
+    """A command that runs longer is killed and the check is an error."""
     max_output: int = Field(default=4000, ge=100)
+    """Characters of the command's output kept as feedback."""
     cwd: str | None = None
+    """Working directory, relative to the task file (default: where escalatui was started)."""
     feedback: str | None = None
+    """Feedback sent when it fails, followed by the command's output (default: the exit code)."""
 
 
 class JudgeCheck(Strict):
     """Asks an LLM judge whether the answer meets `criteria`; the verdict must be structured."""
 
     kind: Literal["judge"]
+    """The check kind."""
     model: str
+    """The model (a `[models.X]` name) that judges."""
     criteria: str
+    """What a good answer must do, in plain words."""
     feedback: str | None = None
+    """Feedback sent when the judge fails the answer (default: the judge's own reason)."""
 
 
 class PythonCheck(Strict):
     """Calls `module:function(answer, context)`; None passes, a string is the feedback."""
 
     kind: Literal["python"]
+    """The check kind."""
     call: str = Field(pattern=r"^[\w.]+:[\w]+$")
+    """`module:function`, importable from the task file's directory or the installed packages."""
     timeout_s: float = Field(default=10.0, gt=0)
+    """A call that runs longer is a check error."""
     feedback: str | None = None
+    """Feedback sent instead of the function's own string when it fails."""
 
 
 Check = Annotated[
@@ -135,28 +166,47 @@ class Step(Strict):
     """One prompt of a task, with its own chain, retries and checks."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z_][\w-]*$")
+    """The step's name; later prompts use its output as `{steps.NAME}`."""
     prompt: str
+    """The prompt; placeholders `{input}`, `{previous}`, `{steps.NAME}`; `{{ }}` are braces."""
     chain: list[str] | None = None
+    """This step's own chain (default: the task's)."""
     retries: int | None = Field(default=None, ge=0, le=20)
+    """This step's own retries (default: the task's)."""
     approval: Approval | None = None
+    """This step's own approval mode (default: the task's)."""
     system: str | None = None
+    """This step's own system prompt (default: the task's)."""
     checks: list[Check] = Field(default_factory=list)
+    """Every check must pass for the answer to be accepted (none: the first answer is)."""
 
 
 class Task(Strict):
     """A task file."""
 
     name: str = Field(min_length=1)
+    """The task's name (in listings and session file names)."""
     description: str = ""
+    """One line shown on the home screen."""
     input: str = ""
+    """The default `{input}`; `--input` and `--input-file` replace it."""
     chain: list[str] | None = None
+    """Model names, cheapest first: the default chain of every step."""
     retries: int = Field(default=0, ge=0, le=20)
+    """Extra attempts on the same model before escalating to the next."""
     approval: Approval = "auto"
+    """Who decides: `auto` the checks, `manual` a person after every attempt, `escalation` a
+    person before each escalation."""
     budget_usd: float | None = Field(default=None, ge=0)
+    """Hard cap in USD for the whole run; no paid attempt starts once it is spent."""
     system: str | None = None
+    """The default system prompt of every step."""
     feedback_template: str = DEFAULT_FEEDBACK_TEMPLATE
+    """What a retry or escalation adds to the prompt; placeholders `{feedback}`, `{answer}`."""
     models: dict[str, ModelSpec] = Field(default_factory=dict)
+    """The models chains and judges can name (`[models.NAME]`)."""
     steps: list[Step] = Field(min_length=1)
+    """The prompts, run in order (`[[steps]]`)."""
 
     def chain_for(self, step: Step) -> list[str]:
         """The chain a step runs: its own, else the task's."""
@@ -167,9 +217,12 @@ class UserConfig(Strict):
     """The user config file: models shared by all tasks, keys, keys bindings, theme."""
 
     models: dict[str, ModelSpec] = Field(default_factory=dict)
+    """Models every task can name; a task's own `[models.X]` of the same name wins."""
     keys: dict[str, SecretStr] = Field(default_factory=dict)
     """API keys by provider name (`openrouter = "..."`); the environment wins."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Binding id -> key, e.g. `approve = "y"`."""
     theme: str | None = None
+    """The TUI theme (`--theme` wins)."""
     session_dir: str | None = None
+    """Where session logs go (`--session-dir` and `ESCALATUI_SESSION_DIR` win)."""

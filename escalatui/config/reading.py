@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from escalatui.config.errors import ConfigError, Problem
+from escalatui.config.unclosed import first_unclosed
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -58,16 +59,7 @@ def read_toml_text(path: Path) -> tuple[dict[str, Any], str]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        pos = _TOML_POS.search(msg)
-        if pos:
-            where = f"{pos.group(1)}:{pos.group(2)}"
-        elif _TOML_END in msg:
-            where = f"{text.count(chr(10)) + 1}:{len(text) - text.rfind(chr(10))}"
-        else:
-            where = ""
-        msg = _TOML_POS.sub("", msg).replace(_TOML_END, "").strip()
-        raise ConfigError(path, [Problem(where, "TOML syntax: " + msg)]) from None
+        raise ConfigError(path, [_syntax_problem(str(exc), text)]) from None
     except RecursionError:
         raise ConfigError(path, [Problem("", "nested too deeply to read")]) from None
     # Dotted keys (`[a.a.a....]`) nest without recursing in the parser; everything after it
@@ -77,6 +69,30 @@ def read_toml_text(path: Path) -> tuple[dict[str, Any], str]:
             path, [Problem("", f"nested more than {MAX_DEPTH} levels deep (the limit)")]
         )
     return data, text
+
+
+def _syntax_problem(msg: str, text: str) -> Problem:
+    """The parser's message at its position; but when a string, array or inline table is never
+    closed and the parser noticed only further down, the position where that construct opened
+    (an unclosed triple-quoted string otherwise points at the end of the file)."""
+    pos = _TOML_POS.search(msg)
+    at_end = _TOML_END in msg
+    if pos:
+        where = f"{pos.group(1)}:{pos.group(2)}"
+    elif at_end:
+        where = f"{text.count(chr(10)) + 1}:{len(text) - text.rfind(chr(10))}"
+    else:
+        where = ""
+    msg = _TOML_POS.sub("", msg).replace(_TOML_END, "").strip()
+    opening = first_unclosed(text)
+    if opening and (at_end or (pos and opening.line < int(pos.group(1)))):
+        stop = "the end of the file" if at_end else f"line {pos.group(1) if pos else '?'}"
+        return Problem(
+            f"{opening.line}:{opening.column}",
+            f"TOML syntax: {opening.what} opened here is never closed (the parser stopped at "
+            f"{stop}: {msg})",
+        )
+    return Problem(where, "TOML syntax: " + msg)
 
 
 def _depth(data: Any) -> int:

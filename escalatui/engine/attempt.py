@@ -115,7 +115,7 @@ class AttemptState:
         by: DecidedBy,
         nxt: Next,
     ) -> AttemptDecided:
-        """The attempt's SPEC §5 record, once decided."""
+        """The attempt's session-log record (docs/reference.md), once decided."""
         t = self.tier
         return AttemptDecided(
             self.step,

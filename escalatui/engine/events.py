@@ -1,8 +1,8 @@
 """Typed events the engine yields; the TUI, the headless printer and the session log consume them.
 
 Every event is a frozen dataclass. `to_record()` turns one into the JSON-able dict written to the
-session log (SPEC §5), and `event_from_record()` turns a logged record back into its event, so a
-replay is fed exactly what a live run was.
+session log (docs/reference.md, "Session log"), and `event_from_record()` turns a logged record
+back into its event, so a replay is fed exactly what a live run was.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class AwaitingDecision:
 
 @dataclass(frozen=True)
 class AttemptDecided:
-    """The full attempt record of SPEC §5, written when the attempt is decided."""
+    """The full attempt record (docs/reference.md, "Session log"), written once decided."""
 
     step: str
     step_index: int

@@ -1,4 +1,4 @@
-"""Session logs: one JSON Lines file per run (SPEC §5)."""
+"""Session logs: one JSON Lines file per run (format: docs/reference.md, "Session log")."""
 
 from escalatui.session.reader import ReadResult, SessionSummary, list_sessions, read_session
 from escalatui.session.writer import SessionWriteError, SessionWriter

@@ -1,4 +1,5 @@
-"""Ctrl+C mid-stream (exit 130, a consistent log) and every SPEC §5 field in the session log."""
+"""Ctrl+C mid-stream (exit 130, a consistent log) and every documented attempt field in the
+session log."""
 
 from __future__ import annotations
 

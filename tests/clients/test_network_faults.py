@@ -1,4 +1,4 @@
-"""RELIABILITY.md "Network and API": refused, DNS, connect timeout, proxies, 429 and its
+"""Network and API faults: refused, DNS, connect timeout, proxies, 429 and its
 Retry-After forms, 401/402/403, 5xx, every error-body shape, context windows."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RELIABILITY.md "Streaming": every framing case, broken and unfinished streams, keep-alives
+"""Streaming faults: every framing case, broken and unfinished streams, keep-alives
 against the watchdog, the first-byte allowance, the total deadline, cancel, megabytes."""
 
 from __future__ import annotations

@@ -13,17 +13,17 @@ from escalatui.config.reading import MAX_FILE_BYTES
 
 
 def test_toml_syntax_error_names_line_and_column(tmp_path: Path, capsys) -> None:
-    path = write(tmp_path, 'name = "t"\nchain = ["a"\nretries = 1\n')
+    path = write(tmp_path, 'name = "t"\nchain = ["a"]\nretries = = 1\n')
     code, out, err = validate(capsys, path)
     assert code == 2 and out == ""
-    assert err.startswith(f"{path}:3:1: TOML syntax: ")
+    assert err.startswith(f"{path}:3:11: TOML syntax: ")
     assert "(at line" not in err  # the position is moved to the front, not repeated
 
 
 def test_toml_error_at_end_of_document_still_has_a_position(tmp_path: Path) -> None:
-    path = write(tmp_path, 'name = "t"\nsteps = [\n')
+    path = write(tmp_path, 'name = "t"\nsteps =')
     [problem] = problems(path)
-    assert problem.startswith("3:1: TOML syntax: ")
+    assert problem.startswith("2:8: TOML syntax: ")
     assert "end of document" not in problem
 
 
@@ -99,3 +99,35 @@ def test_not_a_table_at_top_level_is_impossible_but_empty_file_is_reported(
 ) -> None:
     path = write(tmp_path, "")
     assert problems(path) == ["name: required key is missing", "steps: required key is missing"]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        # tomllib says "end of document" for these: the opening line is what helps.
+        ('name = "t"\nsystem = """\nBe brief.\n\n[models.a]\nprovider = "sim"\n', "2:10", '"""'),
+        ("name = 't'\nsystem = '''\nBe brief.\n", "2:10", "'''"),
+        ('name = "t"\nchain = [\n  "a",\n  "b"\n\n[models.a]\nprovider = "sim"\n', "2:9", "array"),
+        # tomllib points at a later line here.
+        ('chain = ["a", "b"\nretries = 1\n[models.a]\n', "1:9", "array"),
+    ],
+)
+def test_unclosed_construct_points_at_the_line_where_it_opened(
+    tmp_path: Path, text: str, where: str, what: str
+) -> None:
+    [problem] = problems(write(tmp_path, text))
+    assert problem.startswith(f"{where}: TOML syntax: ")
+    assert what in problem and "opened here is never closed" in problem
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = [\n  1\n  2\n]\n",  # a missing comma: the array is closed, the parser's line is right
+        's = "abc\nb = 1\n',  # a single-line string ends at its line, where tomllib points
+        'a = "x]"\n[[t]]\nb = [1, [2]] # [\nc = = 1\n',
+    ],
+)
+def test_parser_position_kept_when_nothing_is_left_open(tmp_path: Path, text: str) -> None:
+    [problem] = problems(write(tmp_path, text))
+    assert "opened here" not in problem

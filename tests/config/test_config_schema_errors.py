@@ -65,7 +65,10 @@ def test_unknown_key_in_every_check_kind_is_named(tmp_path: Path, kind: str) -> 
         "python": 'call = "m:f"',
     }[kind]
     path = write(tmp_path, HEAD + f'[[steps.checks]]\nkind = "{kind}"\n{fields}\npaterns = 1\n')
-    assert problems(path) == ["steps.1.checks.0: unknown key 'paterns'"]
+    assert problems(path) == [
+        "steps.1.checks.0: unknown key 'paterns'"
+        + ("; did you mean `pattern`?" if kind == "regex" else "")
+    ]
 
 
 def test_unknown_keys_named_at_every_level(tmp_path: Path) -> None:
@@ -90,10 +93,10 @@ def test_unknown_keys_named_at_every_level(tmp_path: Path) -> None:
         """,
     )
     assert sorted(problems(path)) == [
-        "(top level): unknown key 'chian'",
-        "models.a: unknown key 'temprature'",
-        "steps.0.checks.0: unknown key 'feedbak'",
-        "steps.0: unknown key 'retires'",
+        "(top level): unknown key 'chian'; did you mean `chain`?",
+        "models.a: unknown key 'temprature'; did you mean `temperature`?",
+        "steps.0.checks.0: unknown key 'feedbak'; did you mean `feedback`?",
+        "steps.0: unknown key 'retires'; did you mean `retries`?",
     ]
 
 
@@ -155,20 +158,21 @@ def test_every_schema_error_at_once_with_the_semantic_ones(tmp_path: Path) -> No
         timeout = 3
         """,
     )
+    # Schema and semantic problems together, in the order of the file's lines.
     assert problems(path) == [
+        "chain: unknown model 'missing' (defined: a, b)",
         "retries: Input should be a valid integer, unable to parse string as an integer",
         "models.a: unknown key 'colour'",
         "models.b.provider: Input should be 'embedded', 'openai', 'openrouter', 'ollama', "
         "'llama-swap', 'lmstudio' or 'sim'",
-        "steps.0.checks.1.pattern: Input should be a valid string",
-        "steps.1: unknown key 'timeout'",
-        "chain: unknown model 'missing' (defined: a, b)",
         "steps.0.prompt: unknown placeholder '{nope}' (known: {input}, {previous}, "
         "{steps.NAME}; write {{ }} for literal braces)",
         "steps.0.checks.0.pattern: regex does not compile: missing ), unterminated "
         "subpattern at position 0",
+        "steps.0.checks.1.pattern: Input should be a valid string",
         "steps.0.checks.2.model: unknown judge model 'ghost' (defined: a, b)",
         "steps.1.prompt: {steps.three}: no earlier step named 'three'",
+        "steps.1: unknown key 'timeout'",
     ]
 
 

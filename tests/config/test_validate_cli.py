@@ -31,7 +31,8 @@ def test_every_file_and_every_error_is_reported(tmp_path: Path, capsys) -> None:
     assert out == f"{good}: ok\n"
     lines = err.splitlines()
     assert lines == [
-        f"{syntax}:4:1: TOML syntax: Unclosed array",
+        f"{syntax}:2:9: TOML syntax: array ([) opened here is never closed (the parser "
+        "stopped at the end of the file: Unclosed array)",
         f"{schema}:11: steps.0.retries: Input should be greater than or equal to 0",
         f"{schema}:12: steps.0: unknown key 'x'",
         f"{tmp_path / 'gone.toml'}: cannot read file: No such file or directory",

@@ -1,5 +1,6 @@
-"""What a session log holds (SPEC §5): the session record first with the resolved task and no
-secrets, every attempt field with its type, the run record last, deltas batched."""
+"""What a session log holds (docs/reference.md, "Session log"): the session record first with
+the resolved task and no secrets, every attempt field with its type, the run record last,
+deltas batched."""
 
 from __future__ import annotations
 

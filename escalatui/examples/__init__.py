@@ -1,0 +1,1 @@
+"""Task files bundled with escalatui (listed on the home screen) and the helpers they call."""
