@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"escalatui {__version__}")
     parser.add_argument("--theme", help="TUI theme name")
-    parser.add_argument("--session-dir", type=Path, help="where session logs are kept")
+    parser.add_argument("--session-dir", type=_dir_arg, help="where session logs are kept")
     sub = parser.add_subparsers(dest="command")
 
     def run_options(p: argparse.ArgumentParser) -> None:
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input", help="the task's {input}")
         p.add_argument("--input-file", type=Path, help="read {input} from a file")
         p.add_argument("--approval", choices=["auto", "manual", "escalation"])
-        p.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
+        p.add_argument("--session-dir", type=_dir_arg, default=argparse.SUPPRESS)
         p.add_argument("--theme", default=argparse.SUPPRESS)
 
     run = sub.add_parser("run", help="run a task file")
@@ -52,8 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("tasks", type=Path, nargs="+")
     sessions = sub.add_parser("sessions", help="list saved sessions")
     sessions.add_argument("--json", action="store_true")
-    sessions.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
+    sessions.add_argument("--session-dir", type=_dir_arg, default=argparse.SUPPRESS)
     return parser
+
+
+def _dir_arg(text: str) -> Path:
+    """A directory argument: an empty one is a mistake (it would silently mean `.`)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return Path(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,18 +126,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _task_input(args: argparse.Namespace) -> str | None:
-    from escalatui.config import ConfigError, Problem
+    from escalatui.config.reading import read_input_file
 
     if args.input_file is not None:
-        try:
-            return str(args.input_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(args.input_file, [Problem("", f"cannot read input: {exc}")]) from None
+        return read_input_file(args.input_file)
     return args.input
 
 
 def _validate(files: list[Path]) -> int:
     from escalatui.config import ConfigError, load_task
+    from escalatui.inert import inert
 
     user = _user_config()
     bad = 0
@@ -141,17 +146,19 @@ def _validate(files: list[Path]) -> int:
             bad += 1
             print(exc.render(), file=sys.stderr)
         else:
-            print(f"{path}: ok")
+            print(inert(f"{path}: ok"))
     return EXIT_BAD_INPUT if bad else EXIT_OK
 
 
 def _sessions(args: argparse.Namespace) -> int:
     import json
 
-    from escalatui.headless import inert
-    from escalatui.session import list_sessions
+    from escalatui.inert import inert
+    from escalatui.session import scan_sessions
 
-    found = list_sessions(_session_dir(args, _user_config()))
+    found, skipped = scan_sessions(_session_dir(args, _user_config()))
+    for problem in skipped:
+        print(inert(problem), file=sys.stderr)
     if args.json:
         print(json.dumps([s.as_dict() for s in found], indent=None))
         return EXIT_OK
@@ -161,24 +168,26 @@ def _sessions(args: argparse.Namespace) -> int:
         cost = "$?" if s.cost_usd is None else f"${s.cost_usd:.4f}"
         print(
             f"{inert(s.started_at):24} {inert(s.status):10} {s.attempts:3} attempts {cost:>9}  "
-            f"{inert(s.task)}  {s.path}"
+            f"{inert(s.task)}  {inert(s.path)}"
         )
     return EXIT_OK
 
 
 def _replay(args: argparse.Namespace) -> int:
     from escalatui.headless import HeadlessPrinter
+    from escalatui.inert import inert
     from escalatui.session import read_session
 
+    name = inert(args.session)
     try:
         result = read_session(args.session)
     except OSError as exc:
-        print(f"{args.session}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{name}: cannot read: {inert(exc.strerror or exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for problem in result.problems:
-        print(f"{args.session}: {problem}", file=sys.stderr)
+        print(f"{name}: {inert(problem)}", file=sys.stderr)
     if not result.events:
-        print(f"{args.session}: no session records found", file=sys.stderr)
+        print(f"{name}: no session records found", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.headless or args.json:
         printer = HeadlessPrinter(json_mode=args.json)
@@ -187,7 +196,7 @@ def _replay(args: argparse.Namespace) -> int:
                 printer(event)
             except (TypeError, ValueError) as exc:  # a hand-edited or damaged record
                 print(
-                    f"{args.session}: cannot show a {type(event).__name__}: {exc}", file=sys.stderr
+                    inert(f"{name}: cannot show a {type(event).__name__}: {exc}"), file=sys.stderr
                 )
         return EXIT_OK
     return _tui(args, _user_config(), replay=result)

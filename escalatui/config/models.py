@@ -18,7 +18,10 @@ DEFAULT_FEEDBACK_TEMPLATE = (
 class Strict(BaseModel):
     """Base for every file-backed model: unknown keys are errors, values never echoed."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True)
+    # allow_inf_nan=False: a `timeout_s = nan` or `inf` (TOML has both) would never fire.
+    model_config = ConfigDict(
+        extra="forbid", hide_input_in_errors=True, frozen=True, allow_inf_nan=False
+    )
 
 
 class ModelSpec(Strict):
