@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from escalatui.cli import main
 from escalatui.session import read_session, scan_sessions
 
 pytestmark = pytest.mark.timeout(60)
+RUN_TIMEOUT_S = 30
 
 
 def strict_json(text: str) -> object:
@@ -90,15 +93,27 @@ async def test_nan_cost_in_a_record_is_damage_not_a_number(session_dir: Path) ->
     )
 
 
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in its own process, bounded: a read that blocks on a FIFO fails the test rather
+    than hanging it."""
+    return subprocess.run(
+        [sys.executable, "-m", "escalatui", *args],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        env=os.environ.copy(),
+    )
+
+
 async def test_special_files_are_skipped_by_sessions_and_listed_on_stderr(
-    session_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    session_dir: Path, tmp_path: Path
 ) -> None:
     good = await good_session(session_dir)
     made = hostile_files(session_dir, tmp_path)
     (session_dir / "nan.jsonl").write_text('{"type": "run", "cost_usd": NaN}\n')
-    summaries, skipped = scan_sessions(session_dir)
-    assert {s.path.name for s in summaries} == {good.name, "nan.jsonl"}
-    assert sorted(skipped) == sorted(
+    done = cli("sessions")
+    assert done.returncode == 0 and good.name in done.stdout
+    assert sorted(done.stderr.splitlines()) == sorted(
         [
             f"{made['dir']}: skipped: Is a directory",
             f"{made['fifo']}: skipped: Is a FIFO, not a regular file",
@@ -106,25 +121,23 @@ async def test_special_files_are_skipped_by_sessions_and_listed_on_stderr(
             f"{made['zero']}: skipped: Is a character device, not a regular file",
         ]
     )
-    assert main(["sessions"]) == 0
-    out, err = capsys.readouterr()
-    assert good.name in out and "skipped: Is a FIFO" in err and len(err.splitlines()) == 4
-    assert main(["sessions", "--json"]) == 0
-    out, err = capsys.readouterr()
-    listed = strict_json(out)  # a NaN cost in a file is unknown (null), never NaN
+    done = cli("sessions", "--json")
+    listed = strict_json(done.stdout)  # a NaN cost in a file is unknown (null), never NaN
     assert isinstance(listed, list) and {s["cost_usd"] for s in listed} == {None, 0.011}
-    assert len(err.splitlines()) == 4
+    assert len(done.stderr.splitlines()) == 4
+    summaries, skipped = scan_sessions(session_dir)  # what the TUI home uses
+    assert {s.path.name for s in summaries} == {good.name, "nan.jsonl"} and len(skipped) == 4
 
 
 @pytest.mark.parametrize("kind", ["fifo", "link-to-fifo", "zero", "dir"])
 async def test_replay_of_a_special_file_says_why(
-    session_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+    session_dir: Path, tmp_path: Path, kind: str
 ) -> None:
     path = hostile_files(session_dir, tmp_path)[kind]
     for headless in (["--headless"], []):  # the TUI path stops before any screen
-        assert main(["replay", str(path), *headless]) == 2
-        out, err = capsys.readouterr()
-        assert out == "" and err.startswith(f"{path}: cannot read: Is a ")
+        done = cli("replay", str(path), *headless)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith(f"{path}: cannot read: Is a ")
 
 
 def test_a_line_longer_than_the_cap_is_skipped_not_buffered(
