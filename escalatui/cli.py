@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"escalatui {__version__}")
     parser.add_argument("--theme", help="TUI theme name (e.g. escalatui-light)")
     parser.add_argument(
-        "--session-dir", type=Path, help="where session logs are kept (default: user data dir)"
+        "--session-dir", type=_dir_arg, help="where session logs are kept (default: user data dir)"
     )
     sub = parser.add_subparsers(
         dest="command", title="commands", metavar="COMMAND", help="none: the TUI home"
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--approval", choices=["auto", "manual", "escalation"], help=APPROVAL_HELP)
         p.add_argument(
             "--session-dir",
-            type=Path,
+            type=_dir_arg,
             default=argparse.SUPPRESS,
             help="where the session log goes (default: ESCALATUI_SESSION_DIR, the config, the "
             "user data dir)",
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sessions.add_argument("--json", action="store_true", help="a JSON array, for scripts")
     sessions.add_argument(
-        "--session-dir", type=Path, default=argparse.SUPPRESS, help="where to look"
+        "--session-dir", type=_dir_arg, default=argparse.SUPPRESS, help="where to look"
     )
     new = sub.add_parser(
         "new",
@@ -149,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
         "completion and checking in Taplo / Even Better TOML.",
     )
     return parser
+
+
+def _dir_arg(text: str) -> Path:
+    """A directory argument: an empty one is a mistake (it would silently mean `.`)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return Path(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,18 +229,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _task_input(args: argparse.Namespace) -> str | None:
-    from escalatui.config import ConfigError, Problem
+    from escalatui.config.reading import read_input_file
 
     if args.input_file is not None:
-        try:
-            return str(args.input_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(args.input_file, [Problem("", f"cannot read input: {exc}")]) from None
+        return read_input_file(args.input_file)
     return args.input
 
 
 def _validate(files: list[Path]) -> int:
     from escalatui.config import ConfigError, load_task
+    from escalatui.inert import inert
     from escalatui.preflight import config_keys, key_gaps
 
     user = _user_config()
@@ -245,10 +250,10 @@ def _validate(files: list[Path]) -> int:
             bad += 1
             print(exc.render(), file=sys.stderr)
         else:
-            print(f"{path}: ok")
+            print(inert(f"{path}: ok"))
             for gap in key_gaps(loaded.task, config_keys(user)):
                 print(
-                    f"{path}:{_line(path, gap.where)}warning: {gap.where}: {gap.message()}",
+                    inert(f"{path}:{_line(path, gap.where)}warning: {gap.where}: {gap.message()}"),
                     file=sys.stderr,
                 )
     return EXIT_BAD_INPUT if bad else EXIT_OK
@@ -294,10 +299,12 @@ def _schema() -> int:
 def _sessions(args: argparse.Namespace) -> int:
     import json
 
-    from escalatui.headless import inert
-    from escalatui.session import list_sessions
+    from escalatui.inert import inert
+    from escalatui.session import scan_sessions
 
-    found = list_sessions(_session_dir(args, _user_config()))
+    found, skipped = scan_sessions(_session_dir(args, _user_config()))
+    for problem in skipped:
+        print(inert(problem), file=sys.stderr)
     if args.json:
         print(json.dumps([s.as_dict() for s in found], indent=None))
         return EXIT_OK
@@ -307,24 +314,26 @@ def _sessions(args: argparse.Namespace) -> int:
         cost = "$?" if s.cost_usd is None else f"${s.cost_usd:.4f}"
         print(
             f"{inert(s.started_at):24} {inert(s.status):10} {s.attempts:3} attempts {cost:>9}  "
-            f"{inert(s.task)}  {s.path}"
+            f"{inert(s.task)}  {inert(s.path)}"
         )
     return EXIT_OK
 
 
 def _replay(args: argparse.Namespace) -> int:
     from escalatui.headless import HeadlessPrinter
+    from escalatui.inert import inert
     from escalatui.session import read_session
 
+    name = inert(args.session)
     try:
         result = read_session(args.session)
     except OSError as exc:
-        print(f"{args.session}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{name}: cannot read: {inert(exc.strerror or exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for problem in result.problems:
-        print(f"{args.session}: {problem}", file=sys.stderr)
+        print(f"{name}: {inert(problem)}", file=sys.stderr)
     if not result.events:
-        print(f"{args.session}: no session records found", file=sys.stderr)
+        print(f"{name}: no session records found", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.headless or args.json:
         printer = HeadlessPrinter(json_mode=args.json)
@@ -333,7 +342,7 @@ def _replay(args: argparse.Namespace) -> int:
                 printer(event)
             except (TypeError, ValueError) as exc:  # a hand-edited or damaged record
                 print(
-                    f"{args.session}: cannot show a {type(event).__name__}: {exc}", file=sys.stderr
+                    inert(f"{name}: cannot show a {type(event).__name__}: {exc}"), file=sys.stderr
                 )
         return EXIT_OK
     return _tui(args, _user_config(), replay=result)

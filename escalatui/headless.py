@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import TextIO
 
@@ -17,21 +16,9 @@ from escalatui.engine.events import (
     StepStarted,
     to_record,
 )
+from escalatui.inert import inert
 
-# Control characters (ESC, C1) and lone surrogates (broken UTF-8 from a model: printing one
-# raises UnicodeEncodeError).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def inert(text: str) -> str:
-    """Model text made safe for a terminal: control characters and lone surrogates become
-    visible escapes."""
-    return _CONTROL.sub(_visible, text)
+__all__ = ["HeadlessPrinter", "attempt_line", "inert", "warm_word"]
 
 
 def warm_word(warm: bool | None) -> str:
@@ -84,7 +71,9 @@ class HeadlessPrinter:
             return
         text = self._text(event)
         if text is not None:
-            self.out.write(text + "\n")
+            # Names, ids and statuses come from task and session files too: the whole line
+            # passes the filter, not only the parts known to be model text.
+            self.out.write(inert(text) + "\n")
             self.out.flush()
 
     def _text(self, event: Event) -> str | None:

@@ -15,6 +15,7 @@ from escalatui.engine.drive import drive
 from escalatui.engine.events import Event
 from escalatui.engine.runner import Runner
 from escalatui.headless import HeadlessPrinter
+from escalatui.inert import inert
 from escalatui.session import SessionWriteError, SessionWriter
 
 EXIT_FOR_STATUS = {"accepted": 0, "failed": 1, "budget": 1, "cancelled": 130}
@@ -52,7 +53,7 @@ def run_headless(
     try:
         writer.check_writable()
     except SessionWriteError as exc:
-        print(f"error: {exc} (set --session-dir or ESCALATUI_SESSION_DIR)", file=sys.stderr)
+        print(inert(f"error: {exc} (set --session-dir or ESCALATUI_SESSION_DIR)"), file=sys.stderr)
         return 2
     printer = HeadlessPrinter(json_mode=json_mode)
     runner = make_runner(loaded, user, task_input, approval)
@@ -65,12 +66,12 @@ def run_headless(
         printer.session_path = str(writer.path) if writer.path else None
         if writer.failed and not warned:
             warned = True
-            print(f"warning: {writer.failed}", file=sys.stderr)
+            print(inert(f"warning: {writer.failed}"), file=sys.stderr)
 
     try:
         finished = asyncio.run(drive(runner, [log, printer]))
     except KeyboardInterrupt:
-        print(f"interrupted; session: {writer.path}", file=sys.stderr)
+        print(inert(f"interrupted; session: {writer.path}"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         # stdout was closed (`| head`): stop like any Unix tool; the log already ends with a

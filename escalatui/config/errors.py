@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from escalatui.inert import inert
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -30,7 +32,8 @@ class ConfigError(Exception):
 
     def render(self) -> str:
         """One line per problem, each prefixed by the file name (and line, when known)."""
-        return "\n".join(self._line(p) for p in self.problems)
+        # File names, keys and values quoted in messages may hold escape sequences.
+        return inert("\n".join(self._line(p) for p in self.problems))
 
     def _line(self, p: Problem) -> str:
         if p.where[:1].isdigit():  # a TOML syntax error's own line:col

@@ -20,8 +20,13 @@ class Strict(BaseModel):
     """Base for every file-backed model: unknown keys are errors, values never echoed."""
 
     # Field docstrings become descriptions: in `escalatui schema` and in docs/reference.md.
+    # allow_inf_nan=False: a `timeout_s = nan` or `inf` (TOML has both) would never fire.
     model_config = ConfigDict(
-        extra="forbid", hide_input_in_errors=True, frozen=True, use_attribute_docstrings=True
+        extra="forbid",
+        hide_input_in_errors=True,
+        frozen=True,
+        use_attribute_docstrings=True,
+        allow_inf_nan=False,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from escalatui.config.errors import ConfigError, Problem
 from escalatui.config.unclosed import first_unclosed
+from escalatui.files import read_regular
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -24,15 +25,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def read_toml_text(path: Path) -> tuple[dict[str, Any], str]:
     """The file's data and its text (for placing errors on lines)."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)  # no more: the path might be /dev/zero
-    except OSError as exc:
-        raise ConfigError(path, [Problem("", f"cannot read file: {exc.strerror or exc}")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(
-            path, [Problem("", f"file is larger than {MAX_FILE_BYTES:,} bytes (the limit)")]
-        )
+    raw = _read_capped(path, "file")
     if raw.startswith(b"\xef\xbb\xbf"):
         raise ConfigError(
             path,
@@ -93,6 +86,33 @@ def _syntax_problem(msg: str, text: str) -> Problem:
             f"{stop}: {msg})",
         )
     return Problem(where, "TOML syntax: " + msg)
+
+
+def read_input_file(path: Path) -> str:
+    """The text of `--input-file`, capped like a task file: `/dev/zero`, a FIFO or a directory
+    is a ConfigError, never a hang or a memory blow-up."""
+    raw = _read_capped(path, "input")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            path, [Problem("", f"input is not UTF-8 (byte 0x{raw[exc.start]:02x} at {exc.start})")]
+        ) from None
+
+
+def _read_capped(path: Path, what: str) -> bytes:
+    """At most MAX_FILE_BYTES of a regular file, or a ConfigError saying why not."""
+    try:
+        raw = read_regular(path, MAX_FILE_BYTES)
+    except OSError as exc:
+        raise ConfigError(
+            path, [Problem("", f"cannot read {what}: {exc.strerror or exc}")]
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(
+            path, [Problem("", f"{what} is larger than {MAX_FILE_BYTES:,} bytes (the limit)")]
+        )
+    return raw
 
 
 def _depth(data: Any) -> int:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from escalatui.engine.events import Event, event_from_record
+from escalatui.engine.events import RECORD_TYPES, Event, event_from_record
+from escalatui.files import open_regular
+from escalatui.session.fields import wrong_field
 from escalatui.session.migrate import migrate
 
 MAX_READ_BYTES = 512 * 1024 * 1024
+MAX_LINE_BYTES = 64 * 1024 * 1024
+"""A record longer than this is not one the engine wrote (outputs are capped far below)."""
 
 
 @dataclass
@@ -25,31 +32,15 @@ class ReadResult:
 
 
 def read_session(path: Path) -> ReadResult:
-    """Every readable record of `path`; bad lines are reported by number and skipped."""
+    """Every readable record of `path`; bad lines are reported by number and skipped.
+    OSError when `path` cannot be opened or is not a regular file (a FIFO, a directory)."""
     result = ReadResult(path)
-    data = path.read_bytes()[:MAX_READ_BYTES]
-    lines = data.split(b"\n")
-    torn_tail = lines[-1] != b""
-    if not torn_tail:
-        lines.pop()
     schema = None
-    for number, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw.decode("utf-8", "surrogateescape"))
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            last = number == len(lines) and torn_tail
-            result.problems.append(
-                f"line {number}: "
-                + (
-                    "torn last line (the run was cut off or is still writing); skipped"
-                    if last
-                    else "not valid JSON; skipped"
-                )
-            )
+    for number, raw, last in _lines(path, result.problems):
+        record, problem = _parse(raw, last)
+        if record is None:
+            if problem:
+                result.problems.append(f"line {number}: {problem}")
             continue
         if record.get("type") == "session":
             schema = record.get("schema", 0)
@@ -60,6 +51,13 @@ def read_session(path: Path) -> ReadResult:
             # Every later record has the same schema: say it once and stop.
             result.problems.append(f"line {number}: {exc}")
             break
+        cls = RECORD_TYPES.get(str(record.get("type")))
+        wrong = None if cls is None else wrong_field(cls, record)
+        if wrong is not None:
+            result.problems.append(
+                f"line {number}: damaged {record.get('type')} record ({wrong}); skipped"
+            )
+            continue
         result.records.append(record)
         try:
             event = event_from_record(record)
@@ -71,6 +69,54 @@ def read_session(path: Path) -> ReadResult:
         if event is not None:
             result.events.append(event)
     return result
+
+
+def _parse(raw: bytes | None, last: bool) -> tuple[dict[str, Any] | None, str | None]:
+    """A line as a JSON object, or None and why not (None too for a blank line)."""
+    if raw is None:
+        return None, f"longer than {MAX_LINE_BYTES:,} bytes; skipped"
+    if not raw.strip():
+        return None, None
+    try:
+        record = json.loads(raw.decode("utf-8", "surrogateescape"))
+    except RecursionError:
+        return None, "nested too deeply to read; skipped"
+    except ValueError:
+        if last and not raw.endswith(b"\n"):
+            return None, "torn last line (the run was cut off or is still writing); skipped"
+        return None, "not valid JSON; skipped"
+    if not isinstance(record, dict):
+        return None, "not a JSON object; skipped"
+    return record, None
+
+
+def _lines(path: Path, problems: list[str]) -> Iterator[tuple[int, bytes | None, bool]]:
+    """(number, line or None when too long, is it the last) for each line of a regular file,
+    reading at most MAX_READ_BYTES in all and MAX_LINE_BYTES per line."""
+    fd = open_regular(path)
+    with os.fdopen(fd, "rb") as f:
+        total = 0
+        number = 0
+        pending = f.readline(MAX_LINE_BYTES + 1)
+        while pending:
+            raw = pending
+            number += 1
+            total += len(raw)
+            if len(raw) > MAX_LINE_BYTES:
+                while not raw.endswith(b"\n") and total < MAX_READ_BYTES:  # skip the rest
+                    raw = f.readline(1 << 20)
+                    if not raw:
+                        break
+                    total += len(raw)
+                line: bytes | None = None
+            else:
+                line = raw
+            if total >= MAX_READ_BYTES:
+                problems.append(f"larger than {MAX_READ_BYTES:,} bytes; the rest is not read")
+                pending = b""
+            else:
+                pending = f.readline(MAX_LINE_BYTES + 1)
+            yield number, line, not pending
 
 
 @dataclass(frozen=True)
@@ -98,49 +144,63 @@ class SessionSummary:
 
 
 def summarize(path: Path) -> SessionSummary:
-    """Read just enough of a session to list it."""
+    """Read just enough of a session to list it (OSError when it is not a readable file)."""
     head: dict[str, Any] = {}
     run: dict[str, Any] = {}
     attempts = 0
-    with open(path, "rb") as f:
-        for raw in f:
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                continue
-            kind = record.get("type") if isinstance(record, dict) else None
-            if kind == "session":
-                head = record
-            elif kind == "attempt":
-                attempts += 1
-            elif kind == "run":
-                run = record
+    for _, raw, last in _lines(path, []):
+        record, _problem = _parse(raw, last)
+        kind = record.get("type") if record is not None else None
+        if kind == "session":
+            head = record or {}
+        elif kind == "attempt":
+            attempts += 1
+        elif kind == "run":
+            run = record or {}
     cost = run.get("cost_usd")
     return SessionSummary(
         path,
-        str(head.get("run_id", "?")),
-        str(head.get("task_name", "?")),
-        str(head.get("started_at", "")),
-        str(run.get("status", "unfinished")),
-        float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
+        _text(head.get("run_id"), "?"),
+        _text(head.get("task_name"), "?"),
+        _text(head.get("started_at"), ""),
+        _text(run.get("status"), "unfinished"),
+        float(cost)
+        if isinstance(cost, int | float) and not isinstance(cost, bool) and math.isfinite(cost)
+        else None,
         attempts,
     )
 
 
+def _text(value: Any, default: str) -> str:
+    """A field shown in the list: text as it is; anything else (a damaged record) the default."""
+    return value if isinstance(value, str) else default
+
+
 def list_sessions(directory: Path) -> list[SessionSummary]:
-    """Sessions in `directory`, newest first; files that vanish or cannot be read are left out."""
+    """Sessions in `directory`, newest first; files that cannot be read are left out."""
+    return scan_sessions(directory)[0]
+
+
+def scan_sessions(directory: Path) -> tuple[list[SessionSummary], list[str]]:
+    """Sessions in `directory`, newest first, and one line for each `*.jsonl` left out (a FIFO,
+    a directory, /dev/zero behind a link, a file that vanished)."""
     if not directory.is_dir():
-        return []
+        return [], []
     dated = []
-    for path in directory.glob("*.jsonl"):
+    skipped = []
+    try:
+        found = list(directory.glob("*.jsonl"))
+    except OSError as exc:
+        return [], [f"{directory}: cannot list: {exc.strerror or exc}"]
+    for path in found:
         try:
             dated.append((path.stat().st_mtime, path))
-        except OSError:
-            continue
+        except OSError as exc:
+            skipped.append(f"{path}: skipped: {exc.strerror or exc}")
     summaries = []
     for _, path in sorted(dated, key=lambda d: d[0], reverse=True):
         try:
             summaries.append(summarize(path))
-        except OSError:
-            continue
-    return summaries
+        except OSError as exc:
+            skipped.append(f"{path}: skipped: {exc.strerror or exc}")
+    return summaries, skipped

@@ -64,8 +64,14 @@ class SessionWriter:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             probe = self.directory / f".write-test-{os.getpid()}"
-            probe.write_bytes(b"")
-            probe.unlink()
+            # A real byte, synced: creating an empty file succeeds on a full disk.
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                _write_all(fd, b"probe\n")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                probe.unlink(missing_ok=True)
         except OSError as exc:
             raise SessionWriteError(
                 f"cannot write sessions to {self.directory}: {exc.strerror or exc}"

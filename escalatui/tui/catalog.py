@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from escalatui import paths
+from escalatui.files import read_regular
 
 MAX_GLANCE_BYTES = 1_000_000
 
@@ -36,7 +37,9 @@ def default_sources() -> list[tuple[str, Path]]:
 def glance(path: Path, source: str, require_steps: bool) -> TaskEntry | None:
     """Name and description of a task file; None when it is not a task file at all."""
     try:
-        raw = path.read_bytes()[:MAX_GLANCE_BYTES]
+        # Only regular files, and never more than the cap: a FIFO or a link to /dev/zero named
+        # `x.toml` must not hang or fill the home screen.
+        raw = read_regular(path, MAX_GLANCE_BYTES)[:MAX_GLANCE_BYTES]
     except OSError:
         return None
     try:
