@@ -78,10 +78,12 @@ class ContainsCheck(Strict):
 
 
 class RegexCheck(Strict):
-    """Passes when `pattern` matches somewhere in the answer (time-limited)."""
+    """Passes when `pattern` matches somewhere in the answer (`re.search`, time-limited)."""
 
     kind: Literal["regex"]
     pattern: str
+    flags: list[Literal["multiline", "ignorecase", "dotall"]] = Field(default_factory=list)
+    """Python's default flags unless named here: `^...$` spans the whole answer."""
     timeout_s: float = Field(default=2.0, gt=0)
     feedback: str | None = None
 

@@ -85,8 +85,8 @@ async def _pattern_errors(searches: list[tuple[str, str, str]], worker: RegexWor
         left = deadline - loop.time()
         if left <= 0:
             raise TimeoutError
-        # JSON Schema patterns are unanchored, without multi-line ^ and $.
-        matches = await worker.search_many(pattern, [t for _, t in found], left, multiline=False)
+        # JSON Schema patterns are unanchored, with default flags (no multi-line ^ and $).
+        matches = await worker.search_many(pattern, [t for _, t in found], left)
         errors += [
             f"{p}: does not match {pattern!r}"
             for (p, _), ok in zip(found, matches, strict=True)
