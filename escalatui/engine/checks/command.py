@@ -11,14 +11,23 @@ from pathlib import Path
 from escalatui.config.models import CommandCheck
 from escalatui.engine.events import CheckOutcome
 
-# Names that hold keys: OPENROUTER_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY, DB_PASSWORD...
-SECRET_ENV_NAME = re.compile(r"KEY$|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY")
+# Names that may hold secrets: OPENROUTER_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY, PGPASS...
+# Broad on purpose: a check losing a harmless variable is cheap, a leaked key is not.
+SECRET_ENV_NAME = re.compile(r"KEY|TOKEN|SECRET|PASS|CREDENTIAL", re.IGNORECASE)
+# A URL with credentials in it (postgres://user:pw@host, https://TOKEN@host), anywhere in the
+# value: DATABASE_URL, HTTPS_PROXY, PIP_INDEX_URL... whatever the variable is called.
+CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/?#@]+@", re.IGNORECASE)
 EXIT_POLL_S = 0.02
 
 
 def child_env() -> dict[str, str]:
-    """The environment for a check, without API keys (an answer must not reach them)."""
-    return {k: v for k, v in os.environ.items() if not SECRET_ENV_NAME.search(k.upper())}
+    """The environment for a check, without anything that looks like a secret (the command
+    runs on a model's answer, which must not reach keys, tokens or passwords)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not SECRET_ENV_NAME.search(k) and not CREDENTIAL_URL.search(v)
+    }
 
 
 def stdin_bytes(answer: str) -> bytes:
