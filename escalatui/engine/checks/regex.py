@@ -8,6 +8,7 @@ import sys
 
 from escalatui.config.models import RegexCheck
 from escalatui.config.patterns import flag_bits
+from escalatui.engine.checks import watchdog
 from escalatui.engine.events import CheckOutcome
 
 # The worker answers each request line with a length line and then that many bytes, so a
@@ -47,7 +48,11 @@ class RegexWorker:
                 _WORKER,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
+                # Mid-search it reads no stdin, so it would not notice escalatui ending: the
+                # watchdog kills it then (its own session gives it a group to kill).
+                start_new_session=True,
             )
+            watchdog.watch(self._proc.pid)
         return self._proc
 
     async def search(self, pattern: str, text: str, timeout_s: float, flags: int = 0) -> bool:
@@ -88,8 +93,10 @@ class RegexWorker:
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.returncode is None:
-            proc.kill()
+        if proc is not None:
+            if proc.returncode is None:
+                proc.kill()
+            watchdog.release(proc.pid)
 
     async def aclose(self) -> None:
         """Stop the worker (the next search starts a new one)."""
