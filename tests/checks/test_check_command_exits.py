@@ -24,12 +24,13 @@ WAIT_S = 20.0
 
 def spawner(pidfile: Path) -> list[str]:
     """A command that starts a background grandchild, writes "PGID GRANDCHILD" once both run,
-    then waits forever."""
-    return [
-        "sh",
-        "-c",
-        f'sleep 300 & echo "$$ $!" > {pidfile}.tmp; mv {pidfile}.tmp {pidfile}; wait',
-    ]
+    then waits forever. It first reads a byte of the answer: escalatui writes the answer only
+    after it has started watching the group, so the test's signal comes after that."""
+    script = (
+        f'head -c 1 >/dev/null; sleep 300 & echo "$$ $!" > {pidfile}.tmp; '
+        f"mv {pidfile}.tmp {pidfile}; wait"
+    )
+    return ["sh", "-c", script]
 
 
 def group_left(pgid: int) -> bool:

@@ -91,6 +91,7 @@ async def check_command(
     check: CommandCheck, answer: str, base_dir: Path | None = None
 ) -> CheckOutcome:
     """Exit 0 passes; other exits fail with the output as feedback; 127 is a config error."""
+    watchdog.start()
     try:
         proc = await asyncio.create_subprocess_exec(
             *check.run,

@@ -41,6 +41,7 @@ class RegexWorker:
 
     async def _process(self) -> asyncio.subprocess.Process:
         if self._proc is None or self._proc.returncode is not None:
+            watchdog.start()
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-I",

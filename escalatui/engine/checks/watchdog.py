@@ -35,29 +35,44 @@ _lock = threading.Lock()
 _proc: subprocess.Popen[bytes] | None = None
 
 
+def _running() -> subprocess.Popen[bytes] | None:
+    """The watchdog, started (again) when needed; None if it cannot be. Call with _lock held."""
+    global _proc
+    if _proc is None or _proc.poll() is not None:
+        try:
+            _proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _WATCHDOG],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                # Its own session: the terminal's Ctrl+C or hangup must not end it before it
+                # has done its job.
+                start_new_session=True,
+            )
+        except OSError:
+            _proc = None
+    return _proc
+
+
+def start() -> None:
+    """Have the watchdog running before a check's process starts, so that telling it the new
+    group is one quick write (the moment escalatui could die unwatched stays short)."""
+    with _lock:
+        _running()
+
+
 def _send(line: str) -> None:
-    """Tell the watchdog one line, starting it (again) when needed. Best effort: a check must
-    not fail because its safety net could not be started."""
+    """Tell the watchdog one line. Best effort: a check must not fail because its safety net
+    could not be started."""
     global _proc
     with _lock:
         for _ in range(2):
-            if _proc is None or _proc.poll() is not None:
-                try:
-                    _proc = subprocess.Popen(
-                        [sys.executable, "-I", "-c", _WATCHDOG],
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                        # Its own session: the terminal's Ctrl+C or hangup must not end it
-                        # before it has done its job.
-                        start_new_session=True,
-                    )
-                except OSError:
-                    return
-            assert _proc.stdin
+            proc = _running()
+            if proc is None or proc.stdin is None:
+                return
             try:
-                _proc.stdin.write(line.encode() + b"\n")
-                _proc.stdin.flush()
+                proc.stdin.write(line.encode() + b"\n")
+                proc.stdin.flush()
                 return
             except OSError:
                 _proc = None
