@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from escalatui.config.patterns import pattern_error
 
 SCHEMA_KEYWORDS = frozenset(
     {
@@ -80,10 +81,11 @@ def schema_problems(schema: Any, path: str = "schema") -> list[tuple[str, str]]:
         if name not in TYPES:
             problems.append((f"{path}.type", f"unknown type {name!r} (known: {', '.join(TYPES)})"))
     if "pattern" in schema:
-        try:
-            re.compile(str(schema["pattern"]))
-        except re.error as exc:
-            problems.append((f"{path}.pattern", f"pattern does not compile: {exc}"))
+        pattern = schema["pattern"]
+        if not isinstance(pattern, str):
+            problems.append((f"{path}.pattern", "a pattern must be a string"))
+        elif error := pattern_error(pattern):
+            problems.append((f"{path}.pattern", f"pattern does not compile: {error}"))
     for sub, sub_path in _subschemas(schema, path):
         problems += schema_problems(sub, sub_path)
     return problems

@@ -92,12 +92,14 @@ class ContainsCheck(Strict):
 
 
 class RegexCheck(Strict):
-    """Passes when `pattern` matches somewhere in the answer (time-limited)."""
+    """Passes when `pattern` matches somewhere in the answer (`re.search`, time-limited)."""
 
     kind: Literal["regex"]
     """The check kind."""
     pattern: str
     """A Python regular expression, matched with `re.search` anywhere in the answer."""
+    flags: list[Literal["multiline", "ignorecase", "dotall"]] = Field(default_factory=list)
+    """Python's default flags unless named here: `^...$` spans the whole answer."""
     timeout_s: float = Field(default=2.0, gt=0)
     """A match that takes longer is a check error (a runaway pattern never hangs the run)."""
     feedback: str | None = None

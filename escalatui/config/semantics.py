@@ -16,6 +16,7 @@ from escalatui.config.models import (
     RegexCheck,
     Task,
 )
+from escalatui.config.patterns import flag_bits, pattern_error
 from escalatui.config.template import TemplateError, parse
 
 NEEDS_BASE_URL = ("openai", "llama-swap")
@@ -104,10 +105,9 @@ def _placeholder_problems(where: str, text: str, index: int, earlier: set[str]) 
 def _check_problems(where: str, check: object, task: Task) -> list[Problem]:
     problems = []
     if isinstance(check, RegexCheck):
-        try:
-            re.compile(check.pattern)
-        except re.error as exc:
-            problems.append(Problem(f"{where}.pattern", f"regex does not compile: {exc}"))
+        error = pattern_error(check.pattern, flag_bits(check.flags))
+        if error:
+            problems.append(Problem(f"{where}.pattern", f"regex does not compile: {error}"))
     if isinstance(check, JudgeCheck) and check.model not in task.models:
         problems.append(
             Problem(

@@ -135,14 +135,45 @@ async def test_the_command_need_not_read_its_input() -> None:
     assert (await check_command(command("true"), "z" * 5_000_000)).passed
 
 
-async def test_api_keys_are_not_passed_to_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+SECRET_NAMES = (
+    "OPENROUTER_API_KEY",
+    "MY_LLM_KEY",
+    "HF_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "KEYRING_VALUE",
+    "github_token",
+    "Db_Secret",
+    "PGPASSFILE",
+    "MYSQL_PWD_PASS",
+    "npm_config__authToken",
+)
+CREDENTIAL_URLS = {
+    "DATABASE_URL": "postgres://admin:CANARY-pw@db.example:5432/app",
+    "HTTPS_PROXY": "http://user:CANARY-pw@proxy.example:3128",
+    "PIP_INDEX_URL": "https://CANARY-token@pypi.example/simple",
+    "MIRRORS": "a https://ok.example b ftp://u:CANARY-pw@files.example/",
+}
+
+
+async def test_nothing_that_looks_like_a_secret_reaches_the_child(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Names with KEY, TOKEN, SECRET or PASS (any case) and URLs carrying credentials are
+    dropped; ordinary variables, and URLs without credentials, are kept."""
     canary = "sk-CANARY-0123456789"
-    for name in ("OPENROUTER_API_KEY", "MY_LLM_KEY", "HF_TOKEN", "AWS_SECRET_ACCESS_KEY"):
+    for name in SECRET_NAMES:
         monkeypatch.setenv(name, canary)
+    for name, url in CREDENTIAL_URLS.items():
+        monkeypatch.setenv(name, url)
     monkeypatch.setenv("ESCALATUI_VISIBLE", "yes")
+    monkeypatch.setenv("PLAIN_URL", "https://example.org/path?q=1#x@y")
+    monkeypatch.setenv("MAILTO", "someone@example.org")
     outcome = await check_command(command("sh", "-c", "env; exit 1", max_output=100_000), "")
-    assert outcome.feedback and "ESCALATUI_VISIBLE=yes" in outcome.feedback
-    assert canary not in outcome.feedback
+    assert outcome.feedback
+    names = {line.split("=", 1)[0] for line in outcome.feedback.splitlines() if "=" in line}
+    assert {"ESCALATUI_VISIBLE", "PLAIN_URL", "MAILTO", "PATH"} <= names
+    assert not names & {*SECRET_NAMES, *CREDENTIAL_URLS}
+    assert "CANARY" not in outcome.feedback
 
 
 async def test_relative_cwd_is_relative_to_the_task_file(tmp_path: Path) -> None:

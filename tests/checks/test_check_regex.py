@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import ValidationError
 
 from escalatui.config.models import RegexCheck
 from escalatui.engine.checks.regex import RegexWorker, check_regex
@@ -49,8 +50,34 @@ async def test_match_and_no_match(worker: RegexWorker) -> None:
     assert custom.feedback == "Need an x."
 
 
-async def test_search_is_multiline(worker: RegexWorker) -> None:
-    assert (await check_regex(regex(r"^def \w+$"), "intro\ndef f\nend", worker)).passed
+async def test_default_flags_are_pythons_so_anchors_span_the_whole_answer(
+    worker: RegexWorker,
+) -> None:
+    """`re.search` with no flags: `^...$` is about the whole answer, not any one line."""
+    answer = "intro\ndef f\nend"
+    assert not (await check_regex(regex(r"^def \w+$"), answer, worker)).passed
+    assert (await check_regex(regex(r"^def \w+$"), "def f", worker)).passed
+    assert (await check_regex(regex(r"^\d+$"), "42", worker)).passed
+    assert not (await check_regex(regex(r"^\d+$"), "42\nand some prose", worker)).passed
+    assert not (await check_regex(regex("A"), "a", worker)).passed
+    assert not (await check_regex(regex("a.b"), "a\nb", worker)).passed
+    assert (await check_regex(regex("def"), answer, worker)).passed  # search, not match
+
+
+async def test_flags_turn_on_multiline_ignorecase_dotall(worker: RegexWorker) -> None:
+    answer = "intro\ndef f\nend"
+    assert (await check_regex(regex(r"^def \w+$", flags=["multiline"]), answer, worker)).passed
+    assert (await check_regex(regex("DEF F", flags=["ignorecase"]), answer, worker)).passed
+    assert (await check_regex(regex("intro.def", flags=["dotall"]), answer, worker)).passed
+    all_three = regex(r"^INTRO.DEF F$", flags=["multiline", "ignorecase", "dotall"])
+    assert (await check_regex(all_three, answer, worker)).passed
+
+
+def test_an_unknown_flag_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError) as caught:
+        regex("x", flags=["multiline", "verbose"])
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("flags", 1)
 
 
 async def test_odd_and_huge_answers(worker: RegexWorker) -> None:
@@ -95,3 +122,26 @@ async def test_invalid_pattern_at_run_time_is_a_config_error(worker: RegexWorker
     assert not outcome.passed and outcome.config_error
     assert outcome.error and outcome.error.startswith("regex failed: missing )")
     assert (await check_regex(regex("a"), "a", worker)).passed  # the worker survived
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("a{4294967296}", "regex failed: the repetition number is too large"),
+        ("(" * 5000 + "a" + ")" * 5000, "regex failed: groups nested too deeply"),
+    ],
+)
+async def test_every_compile_failure_is_reported_and_the_worker_survives(
+    worker: RegexWorker, pattern: str, message: str
+) -> None:
+    """Validation catches these first; should one reach the worker, it is still a message."""
+    outcome = await check_regex(regex(pattern), "a", worker)
+    assert not outcome.passed and outcome.config_error
+    assert outcome.error == message
+    assert (await check_regex(regex("a"), "a", worker)).passed
+
+
+async def test_a_reply_for_many_texts_is_not_bound_by_a_line_limit(worker: RegexWorker) -> None:
+    texts = [f"item-{i}" if i % 3 else "bad" for i in range(300_000)]
+    matches = await worker.search_many(r"^item-\d+$", texts, 60)
+    assert matches == [bool(i % 3) for i in range(300_000)]

@@ -148,3 +148,28 @@ async def test_many_strings_against_one_pattern(worker: RegexWorker) -> None:
     values = ["abc"] * 20_000 + ["ABC"]
     outcome = await check_json(check, json.dumps(values), worker)
     assert not outcome.passed and outcome.feedback and "$.20000: does not match" in outcome.feedback
+
+
+async def test_a_large_valid_answer_passes(worker: RegexWorker) -> None:
+    """200k items, each searched with the schema's pattern: one reply for all of them, however
+    long, and a pass (not a check error)."""
+    check = schema_check({"type": "array", "items": {"type": "string", "pattern": "^id-[0-9]+$"}})
+    answer = json.dumps([f"id-{i}" for i in range(200_000)])
+    outcome = await check_json(check, answer, worker)
+    assert outcome.passed, outcome
+    failing = json.dumps([f"id-{i}" for i in range(199_999)] + ["nope"])
+    outcome = await check_json(check, failing, worker)
+    assert not outcome.passed and outcome.error is None
+    assert outcome.feedback and "$.199999: does not match" in outcome.feedback
+
+
+async def test_the_pattern_time_limit_grows_with_the_text_searched(
+    worker: RegexWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searching a large answer takes linear time, which is not what the limit stops: each
+    character searched adds to it (here the base limit is zero, so only that allowance)."""
+    monkeypatch.setattr(text, "PATTERN_TIMEOUT_S", 0.0)
+    monkeypatch.setattr(text, "PATTERN_CHARS_PER_S", 10)
+    check = schema_check({"type": "array", "items": {"type": "string", "pattern": "^id-[0-9]+$"}})
+    outcome = await check_json(check, json.dumps([f"id-{i}" for i in range(1000)]), worker)
+    assert outcome.passed, outcome

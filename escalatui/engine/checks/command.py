@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 from pathlib import Path
 
 from escalatui.config.models import CommandCheck
+from escalatui.engine.checks import watchdog
 from escalatui.engine.events import CheckOutcome
 
-# Names that hold keys: OPENROUTER_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY, DB_PASSWORD...
-SECRET_ENV_NAME = re.compile(r"KEY$|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY")
+# Names that may hold secrets: OPENROUTER_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY, PGPASS...
+# Broad on purpose: a check losing a harmless variable is cheap, a leaked key is not.
+SECRET_ENV_NAME = re.compile(r"KEY|TOKEN|SECRET|PASS|CREDENTIAL", re.IGNORECASE)
+# A URL with credentials in it (postgres://user:pw@host, https://TOKEN@host), anywhere in the
+# value: DATABASE_URL, HTTPS_PROXY, PIP_INDEX_URL... whatever the variable is called.
+CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/?#@]+@", re.IGNORECASE)
 EXIT_POLL_S = 0.02
+REAP_TIMEOUT_S = 5.0
 
 
 def child_env() -> dict[str, str]:
-    """The environment for a check, without API keys (an answer must not reach them)."""
-    return {k: v for k, v in os.environ.items() if not SECRET_ENV_NAME.search(k.upper())}
+    """The environment for a check, without anything that looks like a secret (the command
+    runs on a model's answer, which must not reach keys, tokens or passwords)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not SECRET_ENV_NAME.search(k) and not CREDENTIAL_URL.search(v)
+    }
 
 
 def stdin_bytes(answer: str) -> bytes:
@@ -57,6 +69,16 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
         pass
 
 
+async def _end_group(proc: asyncio.subprocess.Process) -> None:
+    """Kill the whole group and reap the command (bounded: `proc.wait()` would also wait for
+    the pipes, which a process that left the group can hold), then tell the watchdog."""
+    _kill_group(proc)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(REAP_TIMEOUT_S):
+            await _exit_code(proc)
+    watchdog.release(proc.pid)
+
+
 def _cwd(cwd: str | None, base_dir: Path | None) -> Path | None:
     """A relative `cwd` is relative to the task file, like every other path in it."""
     if cwd is None:
@@ -69,6 +91,7 @@ async def check_command(
     check: CommandCheck, answer: str, base_dir: Path | None = None
 ) -> CheckOutcome:
     """Exit 0 passes; other exits fail with the output as feedback; 127 is a config error."""
+    watchdog.start()
     try:
         proc = await asyncio.create_subprocess_exec(
             *check.run,
@@ -87,6 +110,7 @@ async def check_command(
             config_error=True,
         )
     assert proc.stdin and proc.stdout
+    watchdog.watch(proc.pid)  # its group dies with escalatui, however escalatui ends
 
     async def feed() -> None:
         assert proc.stdin
@@ -111,19 +135,17 @@ async def check_command(
             await feeding
             out, cut = await reading
     except TimeoutError:
-        _kill_group(proc)
-        await proc.wait()
-        return CheckOutcome(
+        return CheckOutcome(  # the group is killed on the way out, below
             "command",
             False,
             error=f"{check.run[0]} timed out after {check.timeout_s}s (process group killed)",
         )
     finally:
-        if proc.returncode is None:
-            _kill_group(proc)
-            await proc.wait()
+        # Every way out (an exception, the run cancelled, Ctrl+C): nothing of the group stays,
+        # not even a background job the command left after it exited.
         for job in (feeding, reading, exited):
             job.cancel()
+        await _end_group(proc)
     text = out.decode("utf-8", "replace").strip() + ("\n[output cut]" if cut else "")
     if code == 0:
         return CheckOutcome("command", True)

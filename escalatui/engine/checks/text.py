@@ -16,6 +16,9 @@ __all__ = ["check_contains", "check_json", "extract_json", "schema_errors"]
 
 PATTERN_TIMEOUT_S = 2.0
 """Time for all of a schema's `pattern` searches on one answer (they run in the regex worker)."""
+PATTERN_CHARS_PER_S = 1_000_000
+"""Plus one second per this many characters searched: a large answer takes linear time, which
+is not the runaway (exponential) backtracking the limit is there to stop."""
 
 
 def check_contains(check: ContainsCheck, answer: str) -> CheckOutcome:
@@ -54,12 +57,11 @@ async def check_json(check: JsonCheck, answer: str, worker: RegexWorker) -> Chec
         return CheckOutcome("json", True)
     searches: list[tuple[str, str, str]] = []
     problems = schema_errors(value, check.json_schema, "$", searches=searches)
+    limit = PATTERN_TIMEOUT_S + sum(len(text) for _, _, text in searches) / PATTERN_CHARS_PER_S
     try:
-        problems += await _pattern_errors(searches, worker)
+        problems += await _pattern_errors(searches, worker, limit)
     except TimeoutError:
-        return CheckOutcome(
-            "json", False, error=f"schema pattern timed out after {PATTERN_TIMEOUT_S}s"
-        )
+        return CheckOutcome("json", False, error=f"schema pattern timed out after {limit:.1f}s")
     if not problems:
         return CheckOutcome("json", True)
     detail = "; ".join(problems[:5])
@@ -72,21 +74,23 @@ async def check_json(check: JsonCheck, answer: str, worker: RegexWorker) -> Chec
     )
 
 
-async def _pattern_errors(searches: list[tuple[str, str, str]], worker: RegexWorker) -> list[str]:
+async def _pattern_errors(
+    searches: list[tuple[str, str, str]], worker: RegexWorker, limit_s: float
+) -> list[str]:
     """Run the deferred `pattern` searches, one round trip per pattern; TimeoutError past
-    PATTERN_TIMEOUT_S in all."""
+    `limit_s` in all."""
     by_pattern: dict[str, list[tuple[str, str]]] = {}
     for path, pattern, text in searches:
         by_pattern.setdefault(pattern, []).append((path, text))
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATTERN_TIMEOUT_S
+    deadline = loop.time() + limit_s
     errors: list[str] = []
     for pattern, found in by_pattern.items():
         left = deadline - loop.time()
         if left <= 0:
             raise TimeoutError
-        # JSON Schema patterns are unanchored, without multi-line ^ and $.
-        matches = await worker.search_many(pattern, [t for _, t in found], left, multiline=False)
+        # JSON Schema patterns are unanchored, with default flags (no multi-line ^ and $).
+        matches = await worker.search_many(pattern, [t for _, t in found], left)
         errors += [
             f"{p}: does not match {pattern!r}"
             for (p, _), ok in zip(found, matches, strict=True)
