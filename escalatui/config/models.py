@@ -141,6 +141,8 @@ class Step(Strict):
     approval: Approval | None = None
     system: str | None = None
     checks: list[Check] = Field(default_factory=list)
+    accept_truncated: bool | None = None
+    """Check an answer cut at the token limit like any other (default: the task's)."""
 
 
 class Task(Strict):
@@ -155,6 +157,8 @@ class Task(Strict):
     budget_usd: float | None = Field(default=None, ge=0)
     system: str | None = None
     feedback_template: str = DEFAULT_FEEDBACK_TEMPLATE
+    accept_truncated: bool = False
+    """Check an answer cut at the token limit like any other; else it is incomplete, retried."""
     models: dict[str, ModelSpec] = Field(default_factory=dict)
     steps: list[Step] = Field(min_length=1)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from escalatui.engine.events import Event, event_from_record
+from escalatui.engine.money import known_cost
 from escalatui.session.migrate import migrate
 
 MAX_READ_BYTES = 512 * 1024 * 1024
@@ -84,6 +85,8 @@ class SessionSummary:
     status: str
     cost_usd: float | None
     attempts: int
+    cost_unknown: bool = False
+    """Some attempt's cost is unknown: `cost_usd` is the known part."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,7 @@ class SessionSummary:
             "status": self.status,
             "cost_usd": self.cost_usd,
             "attempts": self.attempts,
+            "cost_unknown": self.cost_unknown,
         }
 
 
@@ -122,8 +126,9 @@ def summarize(path: Path) -> SessionSummary:
         str(head.get("task_name", "?")),
         str(head.get("started_at", "")),
         str(run.get("status", "unfinished")),
-        float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
+        known_cost(cost),
         attempts,
+        run.get("cost_unknown") is True,
     )
 
 

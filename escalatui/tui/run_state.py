@@ -22,6 +22,7 @@ from escalatui.engine.events import (
     StepStarted,
     Tier,
 )
+from escalatui.engine.money import known_cost
 
 Phase = Literal["starting", "streaming", "checking", "awaiting", "between", "finished"]
 RungState = Literal[
@@ -63,6 +64,8 @@ class RunState:
     finished: RunFinished | None = None
     phase: Phase = "starting"
     cost_usd: float = 0.0
+    cost_unknown: bool = False
+    """Some attempt's cost is unknown: `cost_usd` is the known part."""
 
     @property
     def current_key(self) -> tuple[int, int] | None:
@@ -119,7 +122,8 @@ class RunState:
                 self.phase = "between"
             case RunFinished():
                 self.finished = event
-                self.cost_usd = event.cost_usd
+                self.cost_usd = known_cost(event.cost_usd) or 0.0
+                self.cost_unknown = event.cost_unknown or self.cost_unknown
                 self.phase = "finished"
                 self.awaiting = None
 
@@ -130,8 +134,10 @@ class RunState:
 
     def _decide(self, event: AttemptDecided) -> None:
         self.decided.append(event)
-        self.cost_usd += event.cost_usd or 0.0
-        self.cost_usd += sum(c.cost_usd or 0.0 for c in event.checks)
+        cost = known_cost(event.cost_usd)
+        self.cost_usd += cost or 0.0
+        self.cost_unknown = self.cost_unknown or cost is None
+        self.cost_usd += sum(known_cost(c.cost_usd) or 0.0 for c in event.checks)
         self.awaiting = None
         self.phase = "between"
         rung = self._rung(event.tier)
