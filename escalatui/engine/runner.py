@@ -295,7 +295,7 @@ class Runner:
         """Names what cost an unknown amount, for the budget message."""
         step = f" of step '{state.step}'" if len(self.task.steps) > 1 else ""
         where = f"attempt {state.attempt}{step} on {state.tier.model}"
-        return f"cost of the {judge} judge check of {where}" if judge else f"cost of {where}"
+        return f"cost of the judge check by {judge} of {where}" if judge else f"cost of {where}"
 
     def _count_checks(
         self, outcomes: list[CheckOutcome], state: AttemptState, step: Step
