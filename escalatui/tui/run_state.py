@@ -122,8 +122,9 @@ class RunState:
                 self.phase = "between"
             case RunFinished():
                 self.finished = event
-                self.cost_usd = known_cost(event.cost_usd) or 0.0
-                self.cost_unknown = event.cost_unknown or self.cost_unknown
+                cost = known_cost(event.cost_usd)
+                self.cost_usd = cost or 0.0
+                self.cost_unknown = event.cost_unknown or self.cost_unknown or cost is None
                 self.phase = "finished"
                 self.awaiting = None
 

@@ -388,3 +388,35 @@ def test_accept_truncated_sends_a_cut_answer_to_the_checks(
     (attempt,) = [r for r in only_session(session_dir) if r["type"] == "attempt"]
     assert (attempt["complete"], attempt["verdict"]) == (False, "accept")
     assert "accept_truncated" in attempt["error"]
+
+
+def test_the_tui_writes_costs_as_headless_does() -> None:
+    """The screen's totals and tables use the same words and digits as headless output."""
+    from escalatui.engine.events import AttemptDecided, RunFinished
+    from escalatui.tui.display import Display
+    from escalatui.tui.run_state import RunState
+
+    fmt = Display()
+    assert (fmt.cost(None), fmt.cost(1.62e-05), fmt.cost(0.0123, True)) == (
+        "cost unknown",
+        "$0.0000162",
+        "$0.0123 + unknown",
+    )
+
+    def attempt(cost: float | None) -> AttemptDecided:
+        return AttemptDecided(
+            "s", 0, 1, 0, "m", "openrouter", "x", None, "", 1, None, None, None, cost, "out",
+            True, None, "retry", None, "checks",
+        )  # fmt: skip
+
+    state = RunState()
+    for cost in (0.01, float("nan"), None, -1.0):  # a replayed log may hold anything
+        state.apply(attempt(cost))
+    assert (state.cost_usd, state.cost_unknown) == (0.01, True)
+    assert fmt.cost(state.cost_usd, state.cost_unknown) == "$0.0100 + unknown"
+    state.apply(RunFinished("failed", "", float("nan"), 1, 4))
+    assert state.cost_usd == 0.0 and state.cost_unknown is True
+    assert fmt.cost(state.cost_usd, state.cost_unknown) == "cost unknown"
+    alone = RunState()
+    alone.apply(RunFinished("accepted", "", float("nan"), 1, 1))
+    assert fmt.cost(alone.cost_usd, alone.cost_unknown) == "cost unknown"

@@ -15,6 +15,7 @@ from escalatui.clients.base import ChatClient, ChatRequest, Chunk, Usage
 from escalatui.clients.registry import ClientPool
 from escalatui.config.models import Task
 from escalatui.engine.events import Event, Notice
+from escalatui.engine.money import total, usd
 from escalatui.engine.runner import Runner
 
 pytestmark = pytest.mark.timeout(30)
@@ -201,3 +202,37 @@ async def test_tiny_costs_add_up_unrounded() -> None:
     )
     run = finished(await run_all(runner(task)))
     assert run.cost_usd == pytest.approx(3.24e-07, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0.0, "$0.0000"),
+        (0.0123, "$0.0123"),
+        (0.0143, "$0.0143"),
+        (1.62e-05, "$0.0000162"),
+        (0.00123, "$0.00123"),
+        (0.001, "$0.0010"),
+        (0.00012345, "$0.000123"),
+        (1.5, "$1.5000"),
+        (5e-324, "$4.94e-324"),
+        (None, "cost unknown"),
+        (float("nan"), "cost unknown"),
+        (float("inf"), "cost unknown"),
+        (-0.01, "cost unknown"),
+        (True, "cost unknown"),
+    ],
+)
+def test_costs_are_written_without_rounding_them_away(value: object, shown: str) -> None:
+    assert usd(value) == shown
+
+
+def test_budgets_show_two_places_unless_that_hides_the_amount() -> None:
+    assert (usd(0.05, 2), usd(0.005, 2), usd(1.62e-05, 2)) == ("$0.05", "$0.005", "$0.0000162")
+
+
+def test_a_total_says_which_part_is_unknown() -> None:
+    assert total(0.0123, False) == "$0.0123"
+    assert total(0.0123, True) == "$0.0123 + unknown"
+    assert total(0.0, True) == "cost unknown"
+    assert total(float("nan"), False) == "cost unknown"
