@@ -106,6 +106,8 @@ class AttemptState:
         if self.reported_cost is not None:
             return self.reported_cost
         spec = self.spec
+        if spec.provider == "sim" and spec.cost_usd is not None:
+            return spec.cost_usd  # simulated: known whether or not the stream got to its end
         if spec.provider in LOCAL_PROVIDERS and spec.cost_usd is None:
             priced = spec.price_in_per_mtok is not None or spec.price_out_per_mtok is not None
             if not priced:
@@ -116,7 +118,9 @@ class AttemptState:
 
     @property
     def _refused(self) -> bool:
-        received = self.parts or self.prompt_tokens is not None or self.completion_tokens
+        received = (
+            bool(self.parts) or self.prompt_tokens is not None or self.completion_tokens is not None
+        )
         return self.error_kind in REFUSED and not received
 
     def _estimate(self) -> float | None:
@@ -147,7 +151,7 @@ class AttemptState:
         if self.finish_reason == "length":
             cut = "the answer was cut off at the token limit (finish_reason 'length')"
             if self.accept_truncated:
-                cut += "; checked as it is, because the task sets accept_truncated"
+                cut += "; checked as it is, because accept_truncated is set"
             return cut
         if self.finish_reason is not None:
             return f"the model stopped with finish_reason {self.finish_reason!r} (incomplete)"

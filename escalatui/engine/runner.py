@@ -86,6 +86,8 @@ class Runner:
         self._now = now
         self._t0 = 0.0
         self._current: AttemptState | None = None
+        self._counted: AttemptState | None = None
+        """The last attempt whose cost the budget has counted."""
         self._finished = False
 
     # -- public --------------------------------------------------------------------------
@@ -146,6 +148,8 @@ class Runner:
                 state.interrupted = state.interrupted or Decision("abort")
             events.append(state.record((), "rejected", None, "human", "stop"))
             self._unfinished = (state.step, state.output)
+            if self._counted is not state:  # cut mid-stream: its cost counts in the record
+                self._count(state)
         events.append(self._run_finished("cancelled", "interrupted"))
         return events
 
@@ -274,7 +278,7 @@ class Runner:
             async with aclosing(stream_attempt(state, client, request, self.control)) as deltas:
                 async for event in deltas:
                     yield event
-        self.budget.add(state.cost_usd, paid=is_paid(spec), what=self._cost_of(state))
+        self._count(state)
         yield AttemptEnded(
             state.step_index,
             state.attempt,
@@ -290,6 +294,10 @@ class Runner:
             return []  # an incomplete attempt is never checked as if it were an answer
         context = {"input": self.input, "step": step.name, "outputs": dict(self.outputs)}
         return await self.checks.run(list(step.checks), state.output, context)
+
+    def _count(self, state: AttemptState) -> None:
+        self.budget.add(state.cost_usd, paid=is_paid(state.spec), what=self._cost_of(state))
+        self._counted = state
 
     def _cost_of(self, state: AttemptState, judge: str | None = None) -> str:
         """Names what cost an unknown amount, for the budget message."""

@@ -3,6 +3,7 @@ total, and with a budget set an unknown cost on a paid model ends the paid attem
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,8 @@ from fakeserver import FakeServer, Reply
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, Usage
 from escalatui.clients.registry import ClientPool
 from escalatui.config.models import Task
-from escalatui.engine.events import Event, Notice
+from escalatui.engine.drive import drive
+from escalatui.engine.events import AttemptDecided, Delta, Event, Notice, RunFinished
 from escalatui.engine.money import total, usd
 from escalatui.engine.runner import Runner
 
@@ -236,3 +238,36 @@ def test_a_total_says_which_part_is_unknown() -> None:
     assert total(0.0123, True) == "$0.0123 + unknown"
     assert total(0.0, True) == "cost unknown"
     assert total(float("nan"), False) == "cost unknown"
+
+
+@pytest.mark.parametrize(("cost", "unknown"), [(None, True), (0.02, False)], ids=["paid", "sim"])
+async def test_a_run_cancelled_mid_stream_counts_the_cut_attempt(
+    cost: float | None, unknown: bool, server: FakeServer
+) -> None:
+    """The attempt cut by Ctrl+C was under way on a paid model: the run's total says its cost
+    is unknown (a simulated cost, known at once, is counted)."""
+    server.enqueue(Reply.drip("x" * 400, delay_s=0.02))
+    model = served(server.base_url, "m") if cost is None else sim("x" * 400, cost_usd=cost)
+    if cost is not None:
+        model.update(delay_s=0.02, chunk_chars=1)
+    task = make_task([{"name": "s", "prompt": "p"}], {"m": model}, chain=["m"])
+    run_ = runner(task)
+    streaming = asyncio.Event()
+    events: list[Event] = []
+
+    def sink(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, Delta):
+            streaming.set()
+
+    job = asyncio.create_task(drive(run_, [sink]))
+    await asyncio.wait_for(streaming.wait(), 10)
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    await run_.pool.aclose()
+    record, run = events[-2:]
+    assert isinstance(record, AttemptDecided) and isinstance(run, RunFinished)
+    assert run.status == "cancelled" and record.output
+    assert (record.cost_usd is None, run.cost_unknown) == (unknown, unknown)
+    assert run.cost_usd == (cost or 0.0)
