@@ -154,7 +154,7 @@ class Task(Strict):
     chain: list[str] | None = None
     retries: int = Field(default=0, ge=0, le=20)
     approval: Approval = "auto"
-    budget_usd: float | None = Field(default=None, ge=0)
+    budget_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     system: str | None = None
     feedback_template: str = DEFAULT_FEEDBACK_TEMPLATE
     accept_truncated: bool = False

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from engine_helpers import contains, decided, finished, make_task, run_all, served, sim
 from fakeserver import FakeServer, Reply
+from pydantic import ValidationError
 
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, Usage
 from escalatui.clients.registry import ClientPool
@@ -271,3 +272,9 @@ async def test_a_run_cancelled_mid_stream_counts_the_cut_attempt(
     assert run.status == "cancelled" and record.output
     assert (record.cost_usd is None, run.cost_unknown) == (unknown, unknown)
     assert run.cost_usd == (cost or 0.0)
+
+
+@pytest.mark.parametrize("cap", [float("inf"), float("nan")], ids=["inf", "nan"])
+def test_a_budget_must_be_a_finite_number(cap: float) -> None:
+    with pytest.raises(ValidationError, match="finite number"):
+        make_task([{"name": "s", "prompt": "p"}], {"m": sim("x")}, chain=["m"], budget_usd=cap)
