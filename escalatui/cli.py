@@ -297,8 +297,8 @@ def _schema() -> int:
 
 
 def _sessions(args: argparse.Namespace) -> int:
-    import json
-
+    from escalatui.engine.events import strict_json
+    from escalatui.engine.money import total
     from escalatui.inert import inert
     from escalatui.session import scan_sessions
 
@@ -306,12 +306,12 @@ def _sessions(args: argparse.Namespace) -> int:
     for problem in skipped:
         print(inert(problem), file=sys.stderr)
     if args.json:
-        print(json.dumps([s.as_dict() for s in found], indent=None))
+        print(strict_json([s.as_dict() for s in found]))
         return EXIT_OK
     if not found:
         print("no sessions yet")
     for s in found:
-        cost = "$?" if s.cost_usd is None else f"${s.cost_usd:.4f}"
+        cost = "cost unknown" if s.cost_usd is None else total(s.cost_usd, s.cost_unknown)
         print(
             f"{inert(s.started_at):24} {inert(s.status):10} {s.attempts:3} attempts {cost:>9}  "
             f"{inert(s.task)}  {inert(s.path)}"

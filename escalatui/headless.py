@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TextIO
 
@@ -14,8 +13,10 @@ from escalatui.engine.events import (
     RunStarted,
     StepFinished,
     StepStarted,
+    strict_json,
     to_record,
 )
+from escalatui.engine.money import total, usd
 from escalatui.inert import inert
 
 __all__ = ["HeadlessPrinter", "attempt_line", "inert", "warm_word"]
@@ -26,11 +27,12 @@ def warm_word(warm: bool | None) -> str:
 
 
 def attempt_line(r: AttemptDecided) -> str:
-    """`[step] #1 tier 1 local (embedded, cold) 1.20s ttft 0.31s 40+12 tok $0.0000 -> retry`"""
+    """`[step] #1 tier 1 local (embedded, cold) 1.20s ttft 0.31s 40+12 tok $0.0000 -> retry`
+    (`cost unknown` in place of the dollars when no figure tells)."""
     sim = ", simulated" if r.simulated else ""
     tokens = "?" if r.prompt_tokens is None else str(r.prompt_tokens)
     tokens += "+" + ("?" if r.completion_tokens is None else str(r.completion_tokens))
-    cost = "$?" if r.cost_usd is None else f"${r.cost_usd:.4f}"
+    cost = usd(r.cost_usd)
     ttft = "-" if r.ttft_ms is None else f"{r.ttft_ms / 1000:.2f}s"
     by = "" if r.decided_by == "checks" else f" (by {r.decided_by})"
     line = (
@@ -63,10 +65,11 @@ class HeadlessPrinter:
         self.session_path: str | None = None
         self.steps: list[StepFinished] = []
         """Every finished step, so the end prints each step's output, not only the last."""
+        self._last: AttemptDecided | None = None
 
     def __call__(self, event: Event) -> None:
         if self.json_mode:
-            self.out.write(json.dumps(to_record(event), ensure_ascii=True) + "\n")
+            self.out.write(strict_json(to_record(event)) + "\n")
             self.out.flush()
             return
         text = self._text(event)
@@ -79,7 +82,7 @@ class HeadlessPrinter:
     def _text(self, event: Event) -> str | None:
         match event:
             case RunStarted():
-                budget = "" if event.budget_usd is None else f", budget ${event.budget_usd:.2f}"
+                budget = "" if event.budget_usd is None else f", budget {usd(event.budget_usd, 2)}"
                 return (
                     f"run {event.run_id}: {event.task_name} ({len(event.steps)} step(s), "
                     f"approval {event.approval}{budget})"
@@ -94,22 +97,37 @@ class HeadlessPrinter:
             case Notice():
                 return f"  ! {inert(event.message)}"
             case AttemptDecided():
+                self._last = event
                 return attempt_line(event)
             case StepFinished():
                 self.steps.append(event)
             case RunFinished():
                 line = (
                     f"run {event.status}: {event.attempts} attempt(s), "
-                    f"{event.duration_ms / 1000:.2f}s, ${event.cost_usd:.4f}"
+                    f"{event.duration_ms / 1000:.2f}s, {total(event.cost_usd, event.cost_unknown)}"
                 )
                 if event.error:
                     line += f"\n  {inert(event.error)}"
                 if self.session_path:
                     line += f"\n  session: {self.session_path}"
-                for step in self.steps[:-1] if event.status == "accepted" else self.steps:
-                    kept = "" if step.accepted else " (not accepted)"
-                    line += f"\n--- step {inert(step.step)} output{kept} ---\n" + inert(step.output)
+                # earlier steps' outputs; the last step's is the output (or the last answer)
+                earlier = [s for s in self.steps if s.accepted]
+                if event.status == "accepted":
+                    earlier = earlier[:-1]
+                for step in earlier:
+                    line += f"\n--- step {inert(step.step)} output ---\n" + inert(step.output)
                 if event.status == "accepted":
                     line += "\n--- output ---\n" + inert(event.output)
+                elif event.output:
+                    line += f"\n--- last answer ({self._not_accepted(event.output)}) ---\n"
+                    line += inert(event.output)
                 return line
         return None
+
+    def _not_accepted(self, output: str) -> str:
+        """Why the run's last answer is shown but not the result, e.g. `not accepted,
+        incomplete: the answer was cut off at the token limit`."""
+        last = self._last
+        if last is not None and last.output == output and not last.complete and last.error:
+            return f"not accepted, incomplete: {inert(last.error)}"
+        return "not accepted"

@@ -186,6 +186,8 @@ class Step(Strict):
     """This step's own system prompt (default: the task's)."""
     checks: list[Check] = Field(default_factory=list)
     """Every check must pass for the answer to be accepted (none: the first answer is)."""
+    accept_truncated: bool | None = None
+    """Check an answer cut at the token limit like any other (default: the task's)."""
 
 
 class Task(Strict):
@@ -204,12 +206,14 @@ class Task(Strict):
     approval: Approval = "auto"
     """Who decides: `auto` the checks, `manual` a person after every attempt, `escalation` a
     person before each escalation."""
-    budget_usd: float | None = Field(default=None, ge=0)
+    budget_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Hard cap in USD for the whole run; no paid attempt starts once it is spent."""
     system: str | None = None
     """The default system prompt of every step."""
     feedback_template: str = DEFAULT_FEEDBACK_TEMPLATE
     """What a retry or escalation adds to the prompt; placeholders `{feedback}`, `{answer}`."""
+    accept_truncated: bool = False
+    """Check an answer cut at the token limit like any other; else it is incomplete, retried."""
     models: dict[str, ModelSpec] = Field(default_factory=dict)
     """The models chains and judges can name (`[models.NAME]`)."""
     steps: list[Step] = Field(min_length=1)

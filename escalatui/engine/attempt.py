@@ -21,6 +21,7 @@ from escalatui.engine.events import (
     Tier,
     Verdict,
 )
+from escalatui.engine.money import known_cost
 
 LOCAL_PROVIDERS = frozenset({"embedded", "sim", "ollama", "llama-swap", "lmstudio"})
 _END = object()
@@ -30,6 +31,11 @@ DEADLINE_GRACE_S = 1.0
 say which clock fired (first token, idle, total), so theirs must win the race."""
 COMPACT_PARTS = 1024
 MAX_ERROR_BODY = 100_000
+REFUSED = frozenset(
+    {"auth", "quota", "forbidden", "context", "rate", "server", "connect", "bad_request", "config"}
+)
+"""Error kinds where the request was refused or never reached the model: when nothing at all came
+back, nothing was generated, so nothing was spent."""
 
 
 @dataclass
@@ -60,6 +66,9 @@ class AttemptState:
     """The provider's whole error body (the message on screen is cut short)."""
     retries: list[str] = field(default_factory=list)
     interrupted: Decision | None = None
+    accept_truncated: bool = False
+    """An answer cut at the token limit goes to the checks like any other (it stays marked
+    incomplete in the record)."""
 
     @property
     def output(self) -> str:
@@ -75,6 +84,16 @@ class AttemptState:
         )
 
     @property
+    def truncated(self) -> bool:
+        """Cut at the token limit, and nothing else went wrong."""
+        return self.finish_reason == "length" and self.error is None and self.interrupted is None
+
+    @property
+    def checkable(self) -> bool:
+        """Goes to the checks: complete, or cut at the token limit when the task allows it."""
+        return self.complete or (self.accept_truncated and self.truncated)
+
+    @property
     def broken(self) -> bool:
         """Ended short by a fault (an error, a cut or unfinished stream, an odd finish reason),
         not by a person or the token limit: it teaches the model nothing new."""
@@ -82,16 +101,44 @@ class AttemptState:
 
     @property
     def cost_usd(self) -> float | None:
-        """The provider's own figure, else prices x tokens, else 0 for local models."""
+        """The provider's own figure, else prices x tokens, else 0 for local models and for a
+        request refused before anything was generated; None when it is not known."""
         if self.reported_cost is not None:
             return self.reported_cost
         spec = self.spec
-        if spec.price_in_per_mtok is not None or spec.price_out_per_mtok is not None:
-            return (
-                (self.prompt_tokens or 0) * (spec.price_in_per_mtok or 0)
-                + (self.completion_tokens or 0) * (spec.price_out_per_mtok or 0)
-            ) / 1e6
-        return 0.0 if spec.provider in LOCAL_PROVIDERS else None
+        if spec.provider == "sim" and spec.cost_usd is not None:
+            return spec.cost_usd  # simulated: known whether or not the stream got to its end
+        if spec.provider in LOCAL_PROVIDERS and spec.cost_usd is None:
+            priced = spec.price_in_per_mtok is not None or spec.price_out_per_mtok is not None
+            if not priced:
+                return 0.0
+        if self._refused:
+            return 0.0
+        return known_cost(self._estimate())
+
+    @property
+    def _refused(self) -> bool:
+        received = (
+            bool(self.parts) or self.prompt_tokens is not None or self.completion_tokens is not None
+        )
+        return self.error_kind in REFUSED and not received
+
+    def _estimate(self) -> float | None:
+        """Configured prices x reported tokens; None when a priced side's tokens are unknown."""
+        spec = self.spec
+        prices = (
+            (spec.price_in_per_mtok, self.prompt_tokens),
+            (spec.price_out_per_mtok, self.completion_tokens),
+        )
+        if all(price is None for price, _ in prices):
+            return None
+        total = 0.0
+        for price, tokens in prices:
+            if price:
+                if tokens is None:
+                    return None
+                total += tokens * price
+        return total / 1e6
 
     def incomplete_reason(self) -> str | None:
         """Why the output is not an answer, in words; None when it is complete."""
@@ -102,7 +149,10 @@ class AttemptState:
         if self.interrupted:
             return f"stopped by a person ({self.interrupted.action})"
         if self.finish_reason == "length":
-            return "the answer was cut off at the token limit (finish_reason 'length')"
+            cut = "the answer was cut off at the token limit (finish_reason 'length')"
+            if self.accept_truncated:
+                cut += "; checked as it is, because accept_truncated is set"
+            return cut
         if self.finish_reason is not None:
             return f"the model stopped with finish_reason {self.finish_reason!r} (incomplete)"
         return "the stream ended without a finish reason (incomplete)"
@@ -147,20 +197,23 @@ class AttemptState:
         )
 
 
+def _tokens(value: int | None, before: int | None) -> int | None:
+    """A token count from usage: a new non-negative figure replaces the one before."""
+    return value if value is not None and value >= 0 else before
+
+
 def _take(state: AttemptState, chunk: Chunk) -> str | None:
-    """Fold a chunk into the state; returns its text when it has some."""
+    """Fold a chunk into the state; returns its text when it has some. A reported cost enters
+    the engine here: one that is not a finite non-negative number is left out (unknown)."""
     if chunk.finish_reason:
         state.finish_reason = chunk.finish_reason
     if chunk.usage:
         u = chunk.usage
-        state.prompt_tokens = (
-            u.prompt_tokens if u.prompt_tokens is not None else state.prompt_tokens
-        )
-        state.completion_tokens = (
-            u.completion_tokens if u.completion_tokens is not None else state.completion_tokens
-        )
-        if u.cost_usd is not None:
-            state.reported_cost = u.cost_usd
+        state.prompt_tokens = _tokens(u.prompt_tokens, state.prompt_tokens)
+        state.completion_tokens = _tokens(u.completion_tokens, state.completion_tokens)
+        cost = known_cost(u.cost_usd)
+        if cost is not None:
+            state.reported_cost = cost
     if chunk.text:
         if state.ttft_ms is None:
             state.ttft_ms = int((time.monotonic() - state.t0) * 1000)
@@ -171,6 +224,14 @@ def _take(state: AttemptState, chunk: Chunk) -> str | None:
             state.compacted += 1
         return chunk.text
     return None
+
+
+def _bad_cost(chunk: Chunk) -> str | None:
+    """A warning when the chunk reports a cost that cannot be a cost (NaN, negative, ...)."""
+    reported = chunk.usage.cost_usd if chunk.usage else None
+    if reported is None or known_cost(reported) is not None:
+        return None
+    return f"the provider reported a cost of {reported!r}, which is not a cost: counted as unknown"
 
 
 async def stream_attempt(
@@ -202,6 +263,9 @@ async def stream_attempt(
                 text = _take(state, item)
                 if text:
                     yield Delta(state.step_index, state.attempt, text)
+                bad_cost = _bad_cost(item)
+                if bad_cost:
+                    yield Notice(bad_cost, "warning", state.step_index, state.attempt)
                 if item.notice:
                     state.retries.append(item.notice)
                     yield Notice(item.notice, "warning", state.step_index, state.attempt)

@@ -7,6 +7,8 @@ back into its event, so a replay is fed exactly what a live run was.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -175,6 +177,10 @@ class RunFinished:
     attempts: int
     error: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
+    """Each accepted step's answer; a run that ended in a step also has that step's last
+    answer here (and in `output`), accepted or not."""
+    cost_unknown: bool = False
+    """Some attempt's cost is unknown: `cost_usd` is then only the known part."""
 
 
 Event = (
@@ -208,8 +214,28 @@ _TYPE_OF = {cls: name for name, cls in RECORD_TYPES.items()}
 
 
 def to_record(event: Event) -> dict[str, Any]:
-    """The event as a JSON-able dict with a `type` key first."""
+    """The event as a JSON-able dict with a `type` key first (write it with `strict_json`)."""
     return {"type": _TYPE_OF[type(event)], **asdict(event)}
+
+
+def finite(value: Any) -> Any:
+    """`value` with every float that is NaN or infinite made None, at any depth: JSON has no
+    such numbers, and a reader other than Python's rejects a file that holds one."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def strict_json(value: Any, *, ensure_ascii: bool = True) -> str:
+    """JSON text that every JSON reader accepts: non-finite floats become null."""
+    try:  # the common case, all numbers finite, costs one pass
+        return json.dumps(value, ensure_ascii=ensure_ascii, allow_nan=False)
+    except ValueError:
+        return json.dumps(finite(value), ensure_ascii=ensure_ascii, allow_nan=False)
 
 
 def event_from_record(record: dict[str, Any]) -> Event | None:

@@ -60,14 +60,15 @@ def propose(
     """The checks' verdict on an attempt, and the feedback for the next one."""
     if any(o.config_error for o in outcomes):
         return "rejected", feedback_of(outcomes)
-    if state.complete and all(o.passed for o in outcomes):
+    if state.checkable and all(o.passed for o in outcomes):
         return "accept", None
-    if not state.complete:
-        feedback = None
-        if state.finish_reason == "length":
-            feedback = "- Your previous answer was cut off at the token limit; be shorter."
+    cut = "- Your previous answer was cut off at the token limit; be shorter."
+    if not state.checkable:
+        feedback = cut if state.finish_reason == "length" else None
     else:
         feedback = feedback_of(outcomes)
+        if not state.complete:  # checked although cut off: say both
+            feedback = f"{feedback}\n{cut}" if feedback else cut
     if state.error_kind not in ESCALATE_AT_ONCE and ladder.tries_here < ladder.retries:
         return "retry", feedback
     return ("escalate" if ladder.can_escalate else "rejected"), feedback

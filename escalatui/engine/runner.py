@@ -4,6 +4,7 @@ awaited through the Decider protocol. Knows no screen; yields typed events from 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
@@ -12,13 +13,14 @@ from pathlib import Path
 
 from escalatui.clients.base import ChatRequest, ProviderError
 from escalatui.clients.registry import ClientPool
-from escalatui.config.models import Approval, Step, Task
+from escalatui.config.models import Approval, JudgeCheck, Step, Task
 from escalatui.config.template import parse
 from escalatui.engine.attempt import AttemptState, stream_attempt
-from escalatui.engine.budget import Budget, BudgetReached
+from escalatui.engine.budget import Budget, BudgetReached, is_paid
 from escalatui.engine.checks import CheckRunner
 from escalatui.engine.decisions import Decider, Decision, PolicyDecider, RunControl, action_for
 from escalatui.engine.events import (
+    AttemptDecided,
     AttemptEnded,
     AttemptStarted,
     AwaitingDecision,
@@ -34,6 +36,7 @@ from escalatui.engine.events import (
     StepStarted,
     Verdict,
 )
+from escalatui.engine.money import known_cost
 from escalatui.engine.policy import Ladder, asks_decider, ladder_for, propose, verdict_for
 
 WARM_PROBE_S = 3.0
@@ -77,9 +80,14 @@ class Runner:
         self.budget = Budget(task.budget_usd)
         self.attempts = 0
         self.outputs: dict[str, str] = {}
+        self._unfinished: tuple[str, str] | None = None
+        """(step, output) of the last attempt of a step not accepted (yet): kept in the run
+        record when the run ends there, so nothing the model wrote is thrown away."""
         self._now = now
         self._t0 = 0.0
         self._current: AttemptState | None = None
+        self._counted: AttemptState | None = None
+        """The last attempt whose cost the budget has counted."""
         self._finished = False
 
     # -- public --------------------------------------------------------------------------
@@ -112,8 +120,11 @@ class Runner:
                     async for event in step_events:
                         if isinstance(event, StepFinished):
                             output = event.output
+                        elif isinstance(event, AttemptDecided):
+                            self._unfinished = (step.name, event.output)
                         yield event
                 self.outputs[step.name] = previous = output
+                self._unfinished = None
         except _Stop as stop:
             status, error = stop.status, stop.error
         except BudgetReached as reached:
@@ -136,6 +147,9 @@ class Runner:
                 # cut mid-stream: the partial output is kept, marked as stopped
                 state.interrupted = state.interrupted or Decision("abort")
             events.append(state.record((), "rejected", None, "human", "stop"))
+            self._unfinished = (state.step, state.output)
+            if self._counted is not state:  # cut mid-stream: its cost counts in the record
+                self._count(state)
         events.append(self._run_finished("cancelled", "interrupted"))
         return events
 
@@ -168,13 +182,16 @@ class Runner:
                     {"feedback": feedback, "answer": last_answer}
                 )
             state = AttemptState(step.name, index, attempt_no, tier, spec, prompt, self._now())
+            state.accept_truncated = (
+                step.accept_truncated
+                if step.accept_truncated is not None
+                else self.task.accept_truncated
+            )
             self._current = state
             async with aclosing(self._attempt(state, step)) as attempt_events:
                 async for event in attempt_events:
                     yield event
-            outcomes = await self._run_checks(state, step)
-            for outcome in outcomes:
-                self.budget.add(outcome.cost_usd)
+            outcomes = self._count_checks(await self._run_checks(state, step), state, step)
             proposed, check_feedback = propose(state, outcomes, ladder)
             yield ChecksDone(index, attempt_no, tuple(outcomes), proposed, check_feedback)
             # A person who already acted (an interrupt, a key during the checks) decides;
@@ -200,6 +217,13 @@ class Runner:
             yield state.record(tuple(outcomes), verdict, fb, by, nxt)
             self._current = None
             if action == "approve":
+                if state.truncated:
+                    yield Notice(
+                        f"step '{step.name}': the accepted answer was cut off at the token limit",
+                        "warning",
+                        index,
+                        attempt_no,
+                    )
                 yield StepFinished(step.name, index, state.output, True)
                 return
             if action == "abort" or nxt == "stop":
@@ -254,7 +278,7 @@ class Runner:
             async with aclosing(stream_attempt(state, client, request, self.control)) as deltas:
                 async for event in deltas:
                     yield event
-        self.budget.add(state.cost_usd)
+        self._count(state)
         yield AttemptEnded(
             state.step_index,
             state.attempt,
@@ -266,10 +290,39 @@ class Runner:
         )
 
     async def _run_checks(self, state: AttemptState, step: Step) -> list[CheckOutcome]:
-        if not state.complete:
+        if not state.checkable:
             return []  # an incomplete attempt is never checked as if it were an answer
         context = {"input": self.input, "step": step.name, "outputs": dict(self.outputs)}
         return await self.checks.run(list(step.checks), state.output, context)
+
+    def _count(self, state: AttemptState) -> None:
+        self.budget.add(state.cost_usd, paid=is_paid(state.spec), what=self._cost_of(state))
+        self._counted = state
+
+    def _cost_of(self, state: AttemptState, judge: str | None = None) -> str:
+        """Names what cost an unknown amount, for the budget message."""
+        step = f" of step '{state.step}'" if len(self.task.steps) > 1 else ""
+        where = f"attempt {state.attempt}{step} on {state.tier.model}"
+        return f"cost of the judge check by {judge} of {where}" if judge else f"cost of {where}"
+
+    def _count_checks(
+        self, outcomes: list[CheckOutcome], state: AttemptState, step: Step
+    ) -> list[CheckOutcome]:
+        """Count the checks' costs (judges) against the budget; a figure that is not a cost is
+        made unknown (None) here, where it enters the engine."""
+        judges = iter([c.model for c in step.checks if isinstance(c, JudgeCheck)])
+        counted = []
+        for outcome in outcomes:
+            cost = known_cost(outcome.cost_usd)
+            if cost != outcome.cost_usd:
+                outcome = dataclasses.replace(outcome, cost_usd=cost)
+            if outcome.kind == "judge":
+                model = next(judges, None)
+                spec = self.pool.specs.get(model) if model else None
+                paid = spec is not None and is_paid(spec)
+                self.budget.add(cost, paid=paid, what=self._cost_of(state, model))
+            counted.append(outcome)
+        return counted
 
     def _request(
         self,
@@ -314,13 +367,20 @@ class Runner:
 
     def _run_finished(self, status: RunStatus, error: str | None) -> RunFinished:
         loop = asyncio.get_running_loop()
-        last = list(self.outputs.values())[-1] if self.outputs else ""
+        outputs = dict(self.outputs)
+        last = list(outputs.values())[-1] if outputs else ""
+        if status != "accepted":
+            last = ""
+            if self._unfinished is not None:
+                name, last = self._unfinished
+                outputs[name] = last
         return RunFinished(
             status,
-            last if status == "accepted" else "",
-            round(self.budget.spent, 6),
+            last,
+            round(self.budget.spent, 12),
             int((loop.time() - self._t0) * 1000),
             self.attempts,
             error,
-            dict(self.outputs),
+            outputs,
+            self.budget.cost_unknown,
         )

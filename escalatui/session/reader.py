@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from escalatui.engine.events import RECORD_TYPES, Event, event_from_record
+from escalatui.engine.money import known_cost
 from escalatui.files import open_regular
 from escalatui.session.fields import wrong_field
 from escalatui.session.migrate import migrate
@@ -130,6 +130,8 @@ class SessionSummary:
     status: str
     cost_usd: float | None
     attempts: int
+    cost_unknown: bool = False
+    """Some attempt's cost is unknown: `cost_usd` is the known part."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +142,7 @@ class SessionSummary:
             "status": self.status,
             "cost_usd": self.cost_usd,
             "attempts": self.attempts,
+            "cost_unknown": self.cost_unknown,
         }
 
 
@@ -164,10 +167,9 @@ def summarize(path: Path) -> SessionSummary:
         _text(head.get("task_name"), "?"),
         _text(head.get("started_at"), ""),
         _text(run.get("status"), "unfinished"),
-        float(cost)
-        if isinstance(cost, int | float) and not isinstance(cost, bool) and math.isfinite(cost)
-        else None,
+        known_cost(cost),
         attempts,
+        run.get("cost_unknown") is True,
     )
 
 

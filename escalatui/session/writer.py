@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from escalatui.engine.events import Delta, Event, RunStarted, to_record
+from escalatui.engine.events import Delta, Event, RunStarted, strict_json, to_record
 
 SCHEMA = 1
 DELTA_FLUSH_S = 0.1
@@ -28,12 +28,13 @@ def session_filename(run_id: str, task_name: str, when: float | None = None) -> 
 
 
 def encode(record: dict[str, Any]) -> bytes:
-    """One JSON line. Lone surrogates (from broken model output) are escaped, never lost."""
-    text = json.dumps(record, ensure_ascii=False)
+    """One line of strict JSON (a NaN or infinity anywhere is written as null). Lone
+    surrogates (from broken model output) are escaped, never lost."""
+    text = strict_json(record, ensure_ascii=False)
     try:
         return (text + "\n").encode("utf-8")
     except UnicodeEncodeError:
-        return (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
+        return (strict_json(record) + "\n").encode("ascii")
 
 
 class SessionWriter:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from textual.content import Content
 
+from escalatui.engine.money import total, usd
 from escalatui.headless import inert, warm_word
 
 __all__ = ["Display", "one_line", "plain", "screen_text", "warm_word"]
@@ -58,9 +59,13 @@ class Display:
         return iso.replace("T", " ")[:16]
 
     @staticmethod
-    def cost(usd: float | None) -> str:
-        """Dollars to four places, `$?` when the provider did not say."""
-        return "$?" if usd is None else f"${usd:.4f}"
+    def cost(dollars: float | None, unknown: bool = False) -> str:
+        """Dollars to four places or to three significant digits, whichever shows more
+        (`$0.0000162`); `cost unknown` when no figure tells. With `unknown`, `dollars` is the
+        known part of a sum whose other parts are unknown (`$0.0123 + unknown`)."""
+        if unknown:
+            return total(dollars or 0.0, True)
+        return usd(dollars)
 
     @staticmethod
     def tokens(prompt: int | None, completion: int | None) -> str:

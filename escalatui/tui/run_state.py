@@ -22,6 +22,7 @@ from escalatui.engine.events import (
     StepStarted,
     Tier,
 )
+from escalatui.engine.money import known_cost
 
 Phase = Literal["starting", "streaming", "checking", "awaiting", "between", "finished"]
 RungState = Literal[
@@ -75,6 +76,9 @@ class RunState:
         tried = self.step_attempts(index)
         accepted = [d for d in tried if d.verdict == "accept"]
         return (accepted or tried or [None])[-1]
+
+    cost_unknown: bool = False
+    """Some attempt's cost is unknown: `cost_usd` is the known part."""
 
     @property
     def current_key(self) -> tuple[int, int] | None:
@@ -132,7 +136,9 @@ class RunState:
                 self.step_done[event.step_index] = event
             case RunFinished():
                 self.finished = event
-                self.cost_usd = event.cost_usd
+                cost = known_cost(event.cost_usd)
+                self.cost_usd = cost or 0.0
+                self.cost_unknown = event.cost_unknown or self.cost_unknown or cost is None
                 self.phase = "finished"
                 self.awaiting = None
 
@@ -143,8 +149,10 @@ class RunState:
 
     def _decide(self, event: AttemptDecided) -> None:
         self.decided.append(event)
-        self.cost_usd += event.cost_usd or 0.0
-        self.cost_usd += sum(c.cost_usd or 0.0 for c in event.checks)
+        cost = known_cost(event.cost_usd)
+        self.cost_usd += cost or 0.0
+        self.cost_unknown = self.cost_unknown or cost is None
+        self.cost_usd += sum(known_cost(c.cost_usd) or 0.0 for c in event.checks)
         self.awaiting = None
         self.phase = "between"
         rung = self._rung(event.tier)

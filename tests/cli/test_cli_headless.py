@@ -296,3 +296,152 @@ prompt = "{previous}"
     assert "--- step draft output ---\nthe draft \\x1b[2J\n" in out
     assert out.rstrip().endswith("--- output ---\nthe polished text")
     assert "\x1b" not in out
+
+
+def strict_json(line: str) -> object:
+    """Parse as a strict JSON reader would: NaN and Infinity are errors."""
+
+    def refuse(name: str) -> None:
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("garbage", [float("nan"), float("inf"), -1.0], ids=["nan", "inf", "neg"])
+def test_a_garbage_cost_with_a_budget_ends_the_run_and_says_why(
+    server: FakeServer, tmp_path: Path, session_dir: Path, garbage: float
+) -> None:
+    usage = {"prompt_tokens": 11, "completion_tokens": 4, "cost": garbage}
+    server.enqueue(Reply.text("41", usage=usage), model="cheap-model")
+    done = escalatui("run", two_tier_task(tmp_path, server, budget_usd="0.5"), "--headless")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    first = next(line for line in lines if line.startswith("[answer] #1"))
+    assert "11+4 tok cost unknown -> escalate" in first
+    summary = next(line for line in lines if line.startswith("run budget:"))
+    assert summary.endswith(", cost unknown")  # never $0.0000, never $nan
+    assert (
+        "  cost of attempt 1 on cheap is unknown; with a budget set it counts as the rest of "
+        "the budget ($0.50), so strong is not called"
+    ) in lines
+    assert [r.json["model"] for r in server.chat_requests] == ["cheap-model"]
+    assert not any(f"${bad}" in done.stdout for bad in ("nan", "inf", "-", "0.0000 "))
+    assert "which is not a cost: counted as unknown" in done.stdout  # the notice says why
+    log = [strict_json(line) for line in session_files(session_dir)[0].read_text().splitlines()]
+    run = log[-1]
+    assert isinstance(run, dict)
+    assert (run["status"], run["cost_usd"], run["cost_unknown"]) == ("budget", 0.0, True)
+
+
+def test_a_partly_unknown_total_says_so_and_tiny_costs_keep_their_digits(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    server.enqueue(
+        Reply.text("41", usage={"prompt_tokens": 1, "completion_tokens": 1, "cost": 1.62e-05}),
+        model="cheap-model",
+    )
+    server.enqueue(Reply.text("42"), model="strong-model")  # no usage: prices cannot help
+    done = escalatui("run", two_tier_task(tmp_path, server), "--headless")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    first = next(line for line in lines if line.startswith("[answer] #1"))
+    assert "1+1 tok $0.0000162 -> escalate" in first
+    second = next(line for line in lines if line.startswith("[answer] #2"))
+    assert "?+? tok cost unknown -> accept" in second
+    summary = next(line for line in lines if line.startswith("run accepted:"))
+    assert summary.endswith(", $0.0000162 + unknown")
+
+
+def test_json_mode_is_strict_json_whatever_the_provider_sends(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "cost": float("nan")}
+    server.enqueue(Reply.text("41", usage=usage), Reply.text("42", usage=usage))
+    done = escalatui("run", two_tier_task(tmp_path, server), "--headless", "--json")
+    assert done.returncode == 0, done.stderr
+    records = [strict_json(line) for line in done.stdout.splitlines()]
+    costs = [r["cost_usd"] for r in records if isinstance(r, dict) and r["type"] == "attempt"]
+    assert costs == [None, pytest.approx(3e-06)]  # the strong tier's cost comes from prices
+
+
+def test_a_cut_answer_is_shown_and_kept_when_the_run_fails(
+    server: FakeServer, tmp_path: Path, session_dir: Path
+) -> None:
+    server.enqueue(Reply.text("It is 4", finish_reason="length"))
+    task = write_task(
+        tmp_path / "cut.toml",
+        f"""
+name = "cut"
+chain = ["only"]
+[models.only]
+provider = "openai"
+base_url = "{server.base_url}"
+model = "m"
+[[steps]]
+name = "answer"
+prompt = "Q"
+""",
+    )
+    done = escalatui("run", task, "--headless")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2:] == [
+        "--- last answer (not accepted, incomplete: the answer was cut off at the token limit "
+        "(finish_reason 'length')) ---",
+        "It is 4",
+    ]
+    run = only_session(session_dir)[-1]
+    assert (run["status"], run["output"], run["outputs"]) == (
+        "failed",
+        "It is 4",
+        {"answer": "It is 4"},
+    )
+
+
+def test_accept_truncated_sends_a_cut_answer_to_the_checks(
+    server: FakeServer, tmp_path: Path, session_dir: Path
+) -> None:
+    server.enqueue(Reply.text("It is 42 and", finish_reason="length"), model="cheap-model")
+    done = escalatui("run", two_tier_task(tmp_path, server, accept_truncated="true"), "--headless")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    first = next(line for line in lines if line.startswith("[answer] #1"))
+    assert first.endswith("-> accept")
+    assert any("incomplete: the answer was cut off at the token limit" in x for x in lines)
+    assert "  ! step 'answer': the accepted answer was cut off at the token limit" in lines
+    assert lines[-2:] == ["--- output ---", "It is 42 and"]
+    (attempt,) = [r for r in only_session(session_dir) if r["type"] == "attempt"]
+    assert (attempt["complete"], attempt["verdict"]) == (False, "accept")
+    assert "accept_truncated" in attempt["error"]
+
+
+def test_the_tui_writes_costs_as_headless_does() -> None:
+    """The screen's totals and tables use the same words and digits as headless output."""
+    from escalatui.engine.events import AttemptDecided, RunFinished
+    from escalatui.tui.display import Display
+    from escalatui.tui.run_state import RunState
+
+    fmt = Display()
+    assert (fmt.cost(None), fmt.cost(1.62e-05), fmt.cost(0.0123, True)) == (
+        "cost unknown",
+        "$0.0000162",
+        "$0.0123 + unknown",
+    )
+
+    def attempt(cost: float | None) -> AttemptDecided:
+        return AttemptDecided(
+            "s", 0, 1, 0, "m", "openrouter", "x", None, "", 1, None, None, None, cost, "out",
+            True, None, "retry", None, "checks",
+        )  # fmt: skip
+
+    state = RunState()
+    for cost in (0.01, float("nan"), None, -1.0):  # a replayed log may hold anything
+        state.apply(attempt(cost))
+    assert (state.cost_usd, state.cost_unknown) == (0.01, True)
+    assert fmt.cost(state.cost_usd, state.cost_unknown) == "$0.0100 + unknown"
+    state.apply(RunFinished("failed", "", float("nan"), 1, 4))
+    assert state.cost_usd == 0.0 and state.cost_unknown is True
+    assert fmt.cost(state.cost_usd, state.cost_unknown) == "cost unknown"
+    alone = RunState()
+    alone.apply(RunFinished("accepted", "", float("nan"), 1, 1))
+    assert fmt.cost(alone.cost_usd, alone.cost_unknown) == "cost unknown"

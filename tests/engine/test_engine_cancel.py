@@ -97,7 +97,7 @@ async def test_abort_mid_stream_cancels_the_run() -> None:
     (record,) = decided(events)
     assert (record.output, record.complete, record.verdict) == ("01", False, "rejected")
     run = finished(events)
-    assert run.status == "cancelled" and run.output == ""
+    assert run.status == "cancelled" and run.output == "01"  # kept, never thrown away
 
 
 async def test_approve_mid_stream_accepts_the_partial_answer() -> None:

@@ -85,7 +85,8 @@ async def test_chain_exhausted_fails_the_run_and_skips_later_steps() -> None:
     assert records[-1].feedback == "- needs good"
     run = finished(events)
     assert run.status == "failed"
-    assert run.output == ""
+    # the last answer stays in the run record, though it was not accepted
+    assert (run.output, run.outputs) == ("worse", {"s1": "worse"})
     assert run.error is not None and "s1" in run.error and "every model" in run.error
     assert not any(isinstance(e, StepStarted) and e.step == "s2" for e in events)
     assert [e for e in events if isinstance(e, StepFinished)][-1].accepted is False

@@ -64,6 +64,7 @@ async def test_sessions_json(session_dir: Path, capsys) -> None:
         "status": "accepted",
         "cost_usd": pytest.approx(0.011),
         "attempts": 2,
+        "cost_unknown": False,
     }
 
 

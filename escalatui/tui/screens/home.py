@@ -90,7 +90,7 @@ class HomeScreen(Screen[None]):
                 Text(one_line(s.task, 40)),
                 Text(fmt.when(s.started_at)),
                 Text(s.status),
-                Text(fmt.cost(s.cost_usd)),
+                Text(fmt.cost(s.cost_usd, s.cost_unknown)),
                 Text(str(s.attempts)),
                 Text(one_line(s.run_id, 20)),
             )

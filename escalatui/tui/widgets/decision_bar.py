@@ -81,7 +81,7 @@ def decision_content(state: RunState, display: Display, lines: int = 6) -> Conte
         parts: list[str | tuple[str, str]] = [
             ("run " + run.status, VERDICT_STYLE["accept" if run.status == "accepted" else "error"]),
             f" · {run.attempts} attempt(s) · {display.seconds(run.duration_ms)} · "
-            f"{display.cost(run.cost_usd)}",
+            f"{display.cost(run.cost_usd, run.cost_unknown)}",
         ]
         if run.error:
             parts += ["\n", screen_text(run.error)]

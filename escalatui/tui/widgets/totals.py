@@ -46,7 +46,7 @@ class Totals(Static):
         fmt = self.display_format
         status = state.finished.status if state.finished else state.phase
         seconds = state.finished.duration_ms / 1000 if state.finished else self.elapsed_s
-        cost = fmt.cost(state.cost_usd)
+        cost = fmt.cost(state.cost_usd, state.cost_unknown)
         started = state.started
         if started and started.budget_usd is not None:
             cost += f" of {fmt.cost(started.budget_usd)}"
