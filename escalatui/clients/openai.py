@@ -9,12 +9,14 @@ key a server echoes back never reaches a screen or a log.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 import httpx
 
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError
+from escalatui.clients.body import ACCEPT_ENCODING, BodyError, read_capped
 from escalatui.clients.deadlines import Deadlines
 from escalatui.clients.errors import ADVICE, classify, is_loading
 from escalatui.clients.keys import key_for
@@ -33,6 +35,10 @@ from escalatui.config.models import ModelSpec
 
 # Re-exported: older imports name these here.
 __all__ = ["OpenAIClient", "is_loopback", "normalize_base", "server_root"]
+
+
+MAX_PROBE_BODY = 4_000_000
+"""A status answer (a model list) is small; a bigger one is not read further."""
 
 
 def _s(seconds: float) -> str:
@@ -80,7 +86,7 @@ class OpenAIClient(ChatClient):
         self.advice = {**ADVICE, **self.advice, "auth": self._auth_advice(key_source)}
         auth = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         self._http = httpx.AsyncClient(
-            headers={**auth, **(headers or {})},
+            headers={"Accept-Encoding": ACCEPT_ENCODING, **auth, **(headers or {})},
             trust_env=not is_loopback(self.base_url),
             timeout=httpx.Timeout(None, connect=connect_timeout_s, write=30.0),
             verify=tls_context(),
@@ -149,11 +155,18 @@ class OpenAIClient(ChatClient):
         is None when the server could not be reached in time."""
         try:
             async with asyncio.timeout(self.probe_timeout_s):
-                resp = await self._http.get(self.root + path, timeout=self.probe_timeout_s)
-        except (TimeoutError, httpx.HTTPError):
+                req = self._http.build_request("GET", self.root + path)
+                resp = await self._http.send(req, stream=True)
+                try:
+                    raw = (
+                        await read_capped(resp, MAX_PROBE_BODY) if resp.status_code == 200 else b""
+                    )
+                finally:
+                    await resp.aclose()
+        except (TimeoutError, httpx.HTTPError, BodyError):
             return None, None
         try:
-            return resp.status_code, resp.json() if resp.status_code == 200 else None
+            return resp.status_code, json.loads(raw) if raw else None
         except (ValueError, RecursionError):
             return resp.status_code, None
 
