@@ -19,7 +19,7 @@ from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError
 from escalatui.clients.body import ACCEPT_ENCODING, BodyError, read_capped
 from escalatui.clients.deadlines import Deadlines
 from escalatui.clients.errors import ADVICE, classify, is_loading
-from escalatui.clients.keys import key_for
+from escalatui.clients.keys import KeyRing, key_for
 from escalatui.clients.reader import MAX_ERROR_BODY, ResponseReader
 from escalatui.clients.retry import RetryPolicy
 from escalatui.clients.transport import (
@@ -92,22 +92,31 @@ class OpenAIClient(ChatClient):
             verify=tls_context(),
         )
 
+    key_required: ClassVar[bool] = False
+    """The provider refuses every request without a key."""
+
     @classmethod
-    def from_spec(cls, spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
-        """The client for a task's model (the key from the environment or the user config)."""
+    def from_spec(cls, spec: ModelSpec, keys: KeyRing | Mapping[str, str]) -> ChatClient:
+        """The client for a task's model (the key from the environment or the user config,
+        sent only where keys.py allows)."""
         if not spec.model:
             raise ProviderError(f"{spec.provider}: `model` is required", kind="config")
-        key, source = key_for(spec, keys)
-        return cls(
+        choice = key_for(spec, keys)
+        if choice.withheld and (cls.key_required or spec.api_key_env):
+            raise ProviderError(f"{spec.provider}: {choice.withheld}", kind="config")
+        client = cls(
             base_url=spec.base_url,
             model=spec.model,
-            api_key=key,
-            key_source=source,
+            api_key=choice.key,
+            key_source=choice.source,
             provider=spec.provider,
             policy=RetryPolicy(max_retries=spec.max_retries),
             connect_timeout_s=spec.connect_timeout_s,
             idle_timeout_s=spec.idle_timeout_s,
         )
+        if choice.withheld:  # the server may not need it: try without, and say so
+            client.note(choice.withheld)
+        return client
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -52,10 +52,10 @@ class SSEParser:
     def finish(self) -> list[Event]:
         """The body ended cleanly: a last line or event without its blank line still counts."""
         events = self._text(self._utf8.decode(b"", final=True))
-        if self._line_len or self._line:
-            events += self._end_line()
+        if self._line:
+            events += self._lines([self._take_line()])
         if self._data is not None:
-            events += self._end_line()  # the blank line that never came
+            events += self._lines([""])  # the blank line that never came
         return events
 
     def _text(self, text: str) -> list[Event]:
@@ -64,15 +64,17 @@ class SSEParser:
             text = text.removeprefix("\ufeff")
         if self._after_cr and text.startswith("\n"):
             text = text[1:]  # the LF of a CRLF split across two reads
-        if text:
-            self._after_cr = text.endswith("\r")
-        events: list[Event] = []
-        start = 0
-        for end in _EOL.finditer(text):
-            self._grow(text[start : end.start()])
-            events += self._end_line()
-            start = end.end()
-        self._grow(text[start:])
+        if not text:
+            return []
+        self._after_cr = text.endswith("\r")
+        lines = _EOL.split(text) if "\r" in text else text.split("\n")
+        self._grow(lines[0])
+        if len(lines) == 1:
+            return []
+        lines[0] = self._take_line()
+        rest = lines.pop()
+        events = self._lines(lines)
+        self._grow(rest)
         return events
 
     def _grow(self, piece: str) -> None:
@@ -83,27 +85,38 @@ class SSEParser:
             raise BodyError(f"a stream line passed {self.max_line:,} characters (its cap)")
         self._line.append(piece)
 
-    def _end_line(self) -> list[Event]:
-        line = "".join(self._line)
+    def _take_line(self) -> str:
+        line = self._line[0] if len(self._line) == 1 else "".join(self._line)
         self._line, self._line_len = [], 0
-        if not line:
-            return self._dispatch()
-        if line.startswith(":"):
-            return []
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "data":
-            self._data_len += len(value) + 1
-            if self._data_len > self.max_event:
-                raise BodyError(f"a stream event passed {self.max_event:,} characters (its cap)")
-            if self._data is None:
-                self._data = []
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
-        return []
+        return line
 
-    def _dispatch(self) -> list[Event]:
-        data, event = self._data, self._event or "message"
-        self._data, self._data_len, self._event = None, 0, ""
-        return [] if data is None else [Event("\n".join(data), event)]
+    def _lines(self, lines: list[str]) -> list[Event]:
+        """Interpret whole lines (the first may be joined from pieces: all are within the cap,
+        as every piece went through _grow or arrived whole in one read)."""
+        events: list[Event] = []
+        for line in lines:
+            if not line:
+                if self._data is not None:
+                    events.append(Event("\n".join(self._data), self._event or "message"))
+                self._data, self._data_len, self._event = None, 0, ""
+                continue
+            if len(line) > self.max_line:
+                raise BodyError(f"a stream line passed {self.max_line:,} characters (its cap)")
+            if line[0] == ":":
+                continue
+            name, _, value = line.partition(":")
+            if value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                self._data_len += len(value) + 1
+                if self._data_len > self.max_event:
+                    raise BodyError(
+                        f"a stream event passed {self.max_event:,} characters (its cap)"
+                    )
+                if self._data is None:
+                    self._data = [value]
+                else:
+                    self._data.append(value)
+            elif name == "event":
+                self._event = value
+        return events

@@ -173,3 +173,6 @@ class UserConfig(Strict):
     """Binding id -> key, e.g. `approve = "y"`."""
     theme: str | None = None
     session_dir: str | None = None
+    trusted_hosts: list[str] = Field(default_factory=list)
+    """Hosts (`name` or `name:port`) that may receive API keys for a model whose task file points
+    a provider somewhere other than its own host. Only the user config can say so."""
