@@ -123,7 +123,11 @@ class ResponseReader:
             async for chunk in self._read_sse(resp, seen):
                 yield chunk
         else:
-            raw = await self.read_body(resp, MAX_ANSWER_BODY)
+            raw = await self.read_body(resp, MAX_ANSWER_BODY + 1)
+            if len(raw) > MAX_ANSWER_BODY:
+                raise self._stream_failure(
+                    f"the answer body passed {MAX_ANSWER_BODY:,} bytes (its cap)"
+                )
             text = raw.decode("utf-8", "replace").lstrip("\ufeff")
             if text.lstrip().startswith(("data:", ":")):  # a stream sent with the wrong type
                 parser = SSEParser()

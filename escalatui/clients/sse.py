@@ -62,11 +62,13 @@ class SSEParser:
         if self._at_start and text:
             self._at_start = False
             text = text.removeprefix("\ufeff")
-        if self._after_cr and text.startswith("\n"):
-            text = text[1:]  # the LF of a CRLF split across two reads
         if not text:
             return []
+        if self._after_cr and text[0] == "\n":
+            text = text[1:]  # the LF of a CRLF split across two reads
         self._after_cr = text.endswith("\r")
+        if not text:
+            return []
         lines = _EOL.split(text) if "\r" in text else text.split("\n")
         self._grow(lines[0])
         if len(lines) == 1:
