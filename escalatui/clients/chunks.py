@@ -2,8 +2,10 @@
 
 Tolerates what servers send: `choices: []` usage chunks, `content: null`, a missing `delta`,
 content given as a list of parts, reasoning deltas (progress, not answer text), `usage.cost`
-(OpenRouter). Raises ProviderError for errors inside the stream: a top-level `error` (OpenAI,
-OpenRouter, llama.cpp), vLLM's `{"object": "error"}`, or `finish_reason: "error"`.
+(OpenRouter; one that is not a finite number >= 0 is unknown, with a notice), tool calls (their
+function names are collected: reader.py decides what a tool call means). Raises ProviderError
+for errors inside the stream: a top-level `error` (OpenAI, OpenRouter, llama.cpp), vLLM's
+`{"object": "error"}`, or `finish_reason: "error"`.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def cost_of(value: Any) -> tuple[float | None, str | None]:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if math.isfinite(value) and value >= 0:
             return float(value), None
-    shown = json.dumps(value)[:40] if not isinstance(value, float) else repr(value)
+    shown = json.dumps(value, default=str)[:40]  # NaN and Infinity as the server wrote them
     return None, f"the server reported usage.cost {shown}, which is not a cost; it is unknown"
 
 
