@@ -37,13 +37,13 @@ MAX_ANSWER_CHARS = 8 << 20
 """One answer's text (8 Mi characters): past it the attempt ends, incomplete."""
 
 
+def _named(names: list[str]) -> str:
+    return ", ".join(list(dict.fromkeys(n for n in names if n))[:3]) or "unnamed"
+
+
 def tool_call_error(names: list[str]) -> str:
     """The error of a reply that is only a tool call."""
-    named = list(dict.fromkeys(n for n in names if n))[:3]
-    return (
-        f"the model answered with a tool call ({', '.join(named) or 'unnamed'}), "
-        "which this task did not ask for"
-    )
+    return f"the model answered with a tool call ({_named(names)}), which this task did not ask for"
 
 
 @dataclass
@@ -151,11 +151,10 @@ class ResponseReader:
         if seen.tool_call and not seen.text:
             raise self._fail(ProviderError(tool_call_error(seen.tools), kind="protocol"))
         if seen.tool_call:
-            named = tool_call_error(seen.tools).split("(", 1)[1].split(")", 1)[0]
             yield Chunk(
                 info=self.redact(
-                    f"the model also asked for a tool call ({named}); it was dropped, as this "
-                    "task did not ask for tools: the text is the answer"
+                    f"the model also asked for a tool call ({_named(seen.tools)}); it was "
+                    "dropped, as this task did not ask for tools: the text is the answer"
                 )
             )
         if not seen.done and not seen.finished:
