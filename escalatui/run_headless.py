@@ -33,7 +33,12 @@ def make_runner(
     **kw: Any,
 ) -> Runner:
     """The runner the CLI and the TUI both use."""
-    pool = ClientPool(loaded.task.models, config_keys(user))
+    pool = ClientPool(
+        loaded.task.models,
+        config_keys(user),
+        trusted_hosts=user.trusted_hosts,
+        own_specs=user.models,
+    )
     return Runner(
         loaded.task, pool, input=task_input, approval=approval, task_path=loaded.path, **kw
     )

@@ -2,15 +2,18 @@
 
 Tolerates what servers send: `choices: []` usage chunks, `content: null`, a missing `delta`,
 content given as a list of parts, reasoning deltas (progress, not answer text), `usage.cost`
-(OpenRouter). Raises ProviderError for errors inside the stream: a top-level `error` (OpenAI,
-OpenRouter, llama.cpp), vLLM's `{"object": "error"}`, or `finish_reason: "error"`.
+(OpenRouter; one that is not a finite number >= 0 is unknown, with a notice), tool calls (their
+function names are collected: reader.py decides what a tool call means). Raises ProviderError
+for errors inside the stream: a top-level `error` (OpenAI, OpenRouter, llama.cpp), vLLM's
+`{"object": "error"}`, or `finish_reason: "error"`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalatui.clients.base import Chunk, ProviderError, Usage
@@ -25,6 +28,10 @@ class Parsed:
 
     chunks: list[Chunk]
     progress: int = 0
+    tools: list[str] = field(default_factory=list)
+    """Function names of tool calls ("" while a streamed call has not named itself)."""
+    notes: list[str] = field(default_factory=list)
+    """Things worth telling a person (a cost that is not a cost)."""
 
 
 def _text(value: Any) -> str:
@@ -39,15 +46,41 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _usage(raw: Any) -> Usage | None:
+def cost_of(value: Any) -> tuple[float | None, str | None]:
+    """(cost in USD, a notice): a cost that is not a finite number >= 0 (NaN, Infinity, -1,
+    "0.1", true) is unknown, never a number that would poison totals."""
+    if value is None:
+        return None, None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value) and value >= 0:
+            return float(value), None
+    shown = json.dumps(value, default=str)[:40]  # NaN and Infinity as the server wrote them
+    return None, f"the server reported usage.cost {shown}, which is not a cost; it is unknown"
+
+
+def _usage(raw: Any, notes: list[str]) -> Usage | None:
     if not isinstance(raw, dict):
         return None
-    cost = raw.get("cost")
-    try:
-        cost_usd = None if cost is None or isinstance(cost, bool) else float(cost)
-    except (TypeError, ValueError):
-        cost_usd = None
+    cost_usd, note = cost_of(raw.get("cost"))
+    if note:
+        notes.append(note)
     return Usage(_int(raw.get("prompt_tokens")), _int(raw.get("completion_tokens")), cost_usd)
+
+
+def _tool_names(delta: dict[str, Any]) -> list[str]:
+    """Function names of the tool calls in a delta or message (streamed calls name the
+    function in their first delta only; later deltas carry arguments)."""
+    names = []
+    calls = delta.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
+        function = call.get("function") if isinstance(call, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        names.append(name if isinstance(name, str) else "")
+    legacy = delta.get("function_call")  # the older single-function shape
+    if isinstance(legacy, dict):
+        name = legacy.get("name")
+        names.append(name if isinstance(name, str) else "")
+    return names
 
 
 def stream_error(obj: Any, where: str, chars: int, advice: Mapping[str, str]) -> ProviderError:
@@ -97,10 +130,11 @@ def parse_payload(obj: Any, where: str, chars: int, advice: Mapping[str, str]) -
                 advice,
             )
         text = _text(delta.get("content"))
+        out.tools += _tool_names(delta)
         out.progress += len(text) + sum(len(_text(delta.get(key))) for key in REASONING_KEYS)
         if text or reason:
             out.chunks.append(Chunk(text=text, finish_reason=reason or None))
-    usage = _usage(obj.get("usage"))
+    usage = _usage(obj.get("usage"), out.notes)
     if usage is not None:
         out.chunks.append(Chunk(usage=usage))
     return out

@@ -1,16 +1,53 @@
-"""Where API keys come from (the environment, then the user config; never a task file) and the
-list of every key this process holds, for redaction of anything written out."""
+"""Where API keys come from (the environment, then the user config; never a task file), where
+they may go, and the list of every key this process holds, for redaction of anything written out.
+
+A key goes only to its provider's own host (`openrouter.ai` over https for OpenRouter,
+`api.openai.com` for OpenAI), to a host the user config lists in `trusted_hosts`, or to a model
+defined in the user config itself. A task file is shared like a Makefile: pointing a provider (or
+an `api_key_env` of its choosing) at another `base_url` must not carry the user's key there.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from escalatui.clients.transport import host_of
 from escalatui.config.models import ModelSpec
 
 DEFAULT_KEY_ENV = {"openrouter": "OPENROUTER_API_KEY"}
 KEY_ENV_NAMES = ("OPENROUTER_API_KEY", "OPENAI_API_KEY")
+HOMES = {
+    "openrouter": "https://openrouter.ai",
+    "openai": "https://api.openai.com",
+    "ollama": "http://127.0.0.1:11434",
+    "lmstudio": "http://127.0.0.1:1234",
+}
+"""The provider's own address (scheme, host, port): its keys may always go there."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The user's keys and where the user allows them to go."""
+
+    config_keys: Mapping[str, str] = field(default_factory=dict)
+    """[keys] of the user config, by provider."""
+    trusted_hosts: Sequence[str] = ()
+    """`trusted_hosts` of the user config: `host` or `host:port`."""
+    own_specs: Mapping[str, ModelSpec] = field(default_factory=dict)
+    """The user config's own models: each may send keys to its own base_url."""
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    """The key for one model, where it came from, or why it is withheld."""
+
+    key: str | None
+    source: str
+    withheld: str | None = None
+    """Why a key that exists is not sent (never the key itself)."""
 
 
 def default_key_env(spec: ModelSpec) -> str | None:
@@ -22,15 +59,74 @@ def default_key_env(spec: ModelSpec) -> str | None:
     return DEFAULT_KEY_ENV.get(spec.provider)
 
 
-def key_for(spec: ModelSpec, config_keys: Mapping[str, str]) -> tuple[str | None, str]:
-    """(key, where it came from): `api_key_env`, the provider's variable, then the config."""
+def _trusted(host: str, port: int | None, entries: Sequence[str]) -> bool:
+    for entry in entries:
+        entry = entry.strip().lower()
+        parts = urlsplit(entry if "://" in entry else "//" + entry)
+        try:
+            want_port = parts.port
+        except ValueError:
+            continue
+        if parts.hostname == host and (want_port is None or want_port == port):
+            return True
+    return False
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    return (
+        scheme,
+        (parts.hostname or "").lower(),
+        parts.port or {"https": 443, "http": 80}.get(scheme),
+    )
+
+
+def destination_ok(
+    provider: str, base_url: str | None, trusted_hosts: Sequence[str]
+) -> tuple[bool, str]:
+    """(may a key go to this base_url, the host as people say it). No base_url means the
+    provider's own default address."""
+    if not base_url:
+        return True, ""
+    try:
+        origin = _origin(base_url)
+    except ValueError:  # a port that is not a number
+        return False, host_of(base_url)
+    home = HOMES.get(provider)
+    at_home = home is not None and origin == _origin(home)
+    return at_home or _trusted(origin[1], origin[2], trusted_hosts), host_of(base_url)
+
+
+def _withheld(spec: ModelSpec, source: str, where: str) -> str:
+    home = host_of(HOMES[spec.provider]) if spec.provider in HOMES else None
+    why = f"it is the key for {home}" if home else "keys go only to hosts your config trusts"
+    if spec.api_key_env and source == spec.api_key_env:
+        why = f"the task file names it, and may send a key only to {home or 'trusted hosts'}"
+    return (
+        f"{source} is not sent to {where}: {why}; add the host to trusted_hosts in your config "
+        "to send it"
+    )
+
+
+def key_for(spec: ModelSpec, ring: KeyRing | Mapping[str, str]) -> KeyChoice:
+    """The key for a model: `api_key_env`, the provider's variable, then the config; withheld
+    when the model points somewhere the key may not go."""
+    if not isinstance(ring, KeyRing):
+        ring = KeyRing(config_keys=ring)
     env = spec.api_key_env or default_key_env(spec)
+    key: str | None = None
+    source = f"the key from [keys] {spec.provider} in the user config"
     if env and os.environ.get(env, "").strip():
-        return os.environ[env], env
-    source = f"[keys] {spec.provider} in the user config"
-    if config_keys.get(spec.provider):
-        return config_keys[spec.provider], source
-    return None, env or source
+        key, source = os.environ[env], env
+    elif ring.config_keys.get(spec.provider):
+        key = ring.config_keys[spec.provider]
+    if key is None:
+        return KeyChoice(None, env or source)
+    allowed, where = destination_ok(spec.provider, spec.base_url, ring.trusted_hosts)
+    if allowed:
+        return KeyChoice(key, source)
+    return KeyChoice(None, source, _withheld(spec, source, where))
 
 
 def known_secrets(config_keys: Mapping[str, str], specs: Mapping[str, ModelSpec]) -> list[str]:

@@ -10,15 +10,17 @@ key a server echoes back never reaches a screen or a log.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 import httpx
 
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError
+from escalatui.clients.body import ACCEPT_ENCODING, BodyError, read_capped
 from escalatui.clients.deadlines import Deadlines
 from escalatui.clients.errors import ADVICE, classify, is_loading
-from escalatui.clients.keys import key_for
+from escalatui.clients.keys import KeyRing, key_for
 from escalatui.clients.reader import MAX_ERROR_BODY, ResponseReader
 from escalatui.clients.retry import RetryPolicy
 from escalatui.clients.transport import (
@@ -34,6 +36,10 @@ from escalatui.config.models import ModelSpec
 
 # Re-exported: older imports name these here.
 __all__ = ["OpenAIClient", "is_loopback", "normalize_base", "server_root"]
+
+
+MAX_PROBE_BODY = 4_000_000
+"""A status answer (a model list) is small; a bigger one is not read further."""
 
 
 def _s(seconds: float) -> str:
@@ -81,28 +87,37 @@ class OpenAIClient(ChatClient):
         self.advice = {**ADVICE, **self.advice, "auth": self._auth_advice(key_source)}
         auth = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         self._http = httpx.AsyncClient(
-            headers={**auth, **(headers or {})},
+            headers={"Accept-Encoding": ACCEPT_ENCODING, **auth, **(headers or {})},
             trust_env=not is_loopback(self.base_url),
             timeout=httpx.Timeout(None, connect=connect_timeout_s, write=30.0),
             verify=tls_context(),
         )
 
+    key_required: ClassVar[bool] = False
+    """The provider refuses every request without a key."""
+
     @classmethod
-    def from_spec(cls, spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
-        """The client for a task's model (the key from the environment or the user config)."""
+    def from_spec(cls, spec: ModelSpec, keys: KeyRing | Mapping[str, str]) -> ChatClient:
+        """The client for a task's model (the key from the environment or the user config,
+        sent only where keys.py allows)."""
         if not spec.model:
             raise ProviderError(f"{spec.provider}: `model` is required", kind="config")
-        key, source = key_for(spec, keys)
-        return cls(
+        choice = key_for(spec, keys)
+        if choice.withheld and (cls.key_required or spec.api_key_env):
+            raise ProviderError(f"{spec.provider}: {choice.withheld}", kind="config")
+        client = cls(
             base_url=spec.base_url,
             model=spec.model,
-            api_key=key,
-            key_source=source,
+            api_key=choice.key,
+            key_source=choice.source,
             provider=spec.provider,
             policy=RetryPolicy(max_retries=spec.max_retries),
             connect_timeout_s=spec.connect_timeout_s,
             idle_timeout_s=spec.idle_timeout_s,
         )
+        if choice.withheld:  # the server may not need it: try without, and say so
+            client.note(choice.withheld)
+        return client
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -150,11 +165,18 @@ class OpenAIClient(ChatClient):
         is None when the server could not be reached in time."""
         try:
             async with asyncio.timeout(self.probe_timeout_s):
-                resp = await self._http.get(self.root + path, timeout=self.probe_timeout_s)
-        except (TimeoutError, httpx.HTTPError):
+                req = self._http.build_request("GET", self.root + path)
+                resp = await self._http.send(req, stream=True)
+                try:
+                    raw = (
+                        await read_capped(resp, MAX_PROBE_BODY) if resp.status_code == 200 else b""
+                    )
+                finally:
+                    await resp.aclose()
+        except (TimeoutError, httpx.HTTPError, BodyError):
             return None, None
         try:
-            return resp.status_code, resp.json() if resp.status_code == 200 else None
+            return resp.status_code, json.loads(raw) if raw else None
         except (ValueError, RecursionError):
             return resp.status_code, None
 

@@ -25,6 +25,7 @@ class OpenRouterClient(OpenAIClient):
     """OpenRouter's OpenAI-compatible API; a key is required."""
 
     provider = "openrouter"
+    key_required = True
     default_base_url = "https://openrouter.ai/api/v1"
     advice = {
         **ADVICE,

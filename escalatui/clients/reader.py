@@ -1,46 +1,49 @@
 """Reading one response body into Chunks within an attempt's deadlines.
 
-An SSE body is framed by httpx-sse (CRLF, split UTF-8, multi-line data, raw U+2028 inside JSON,
-comments); each event is awaited within the deadline of the moment (first token, idle watchdog,
-total: deadlines.py), so keep-alive comments never extend a silent stream; payloads become Chunks
-in chunks.py. A body that is not a stream
-(a plain JSON answer, an error held in a 200, a page) is read whole, up to a cap.
+An SSE body is framed by sse.py from raw bytes (decoded and inflated in bounded pieces by body.py,
+so an endless line or a compression bomb ends the attempt instead of filling memory); each read
+is awaited within the deadline of the moment (first token, idle watchdog, total: deadlines.py),
+so keep-alive comments never extend a silent stream; payloads become Chunks in chunks.py. A body
+that is not a stream (a plain JSON answer, an error held in a 200, a page) is read whole, up to a
+cap. One answer's text is capped at MAX_ANSWER_CHARS.
+
+A reply that is only a tool call is not an answer (the task asked for text): the attempt ends
+with an error. Text plus a tool call: the text is the answer, and a line says the call was
+dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from escalatui.clients.base import Chunk, ProviderError
-from escalatui.clients.chunks import parse_payload, stream_error
+from escalatui.clients.body import BodyError, pieces
+from escalatui.clients.chunks import Parsed, parse_payload, stream_error
 from escalatui.clients.deadlines import Deadlines
 from escalatui.clients.errors import classify
+from escalatui.clients.sse import Event, SSEParser
 
 MAX_ERROR_BODY = 1_000_000
 T = TypeVar("T")
 MAX_ANSWER_BODY = 16_000_000
-_EOL = re.compile(r"\r\n|\r|\n")
+"""A plain (not streamed) answer body, in bytes."""
+MAX_ANSWER_CHARS = 8 << 20
+"""One answer's text (8 Mi characters): past it the attempt ends, incomplete."""
 
 
-def events_in(text: str) -> list[ServerSentEvent]:
-    """The data events of an SSE body that arrived whole (a stream sent as text/plain)."""
-    events: list[ServerSentEvent] = []
-    data: list[str] = []
-    for line in [*_EOL.split(text), ""]:
-        if line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-        elif not line and data:
-            events.append(ServerSentEvent(data="\n".join(data)))
-            data = []
-    return events
+def _named(names: list[str]) -> str:
+    return ", ".join(list(dict.fromkeys(n for n in names if n))[:3]) or "unnamed"
+
+
+def tool_call_error(names: list[str]) -> str:
+    """The error of a reply that is only a tool call."""
+    return f"the model answered with a tool call ({_named(names)}), which this task did not ask for"
 
 
 @dataclass
@@ -50,6 +53,11 @@ class _Seen:
     done: bool = False
     finished: bool = False
     malformed: int = 0
+    text: bool = False
+    """Some answer text that is not only whitespace."""
+    tool_call: bool = False
+    tools: list[str] = field(default_factory=list)
+    """The distinct function names of tool calls (a few)."""
 
 
 class ResponseReader:
@@ -69,15 +77,22 @@ class ResponseReader:
         self._fail = fail
         self.redact = redact
 
+    def _stream_failure(self, text: str) -> ProviderError:
+        return self._fail(
+            ProviderError(f"{text} after {self.clock.chars} characters; incomplete", kind="stream")
+        )
+
     async def next_within(self, items: AsyncIterator[T]) -> T | None:
-        """The next item of the body (bytes or SSE events; None at its end) before the current
-        deadline; a cut connection is a broken, incomplete stream."""
+        """The next item of the body (None at its end) before the current deadline; a cut
+        connection is a broken, incomplete stream."""
         try:
             async with asyncio.timeout_at(self.clock.read_deadline()):
                 return await anext(items, None)
         except TimeoutError:
             raise self._fail(ProviderError(self.clock.fired(), kind="timeout")) from None
-        except (httpx.HTTPError, SSEError) as exc:
+        except BodyError as exc:
+            raise self._stream_failure(str(exc)) from None
+        except httpx.HTTPError as exc:
             text = str(exc) or type(exc).__name__
             raise self._fail(
                 ProviderError(
@@ -91,39 +106,57 @@ class ResponseReader:
         """The whole body, up to `cap` bytes (an error page, a plain JSON answer)."""
         parts: list[bytes] = []
         size = 0
-        raw = resp.aiter_bytes()
-        while size < cap and (data := await self.next_within(raw)) is not None:
-            parts.append(data)
-            size += len(data)
+        raw = pieces(resp)
+        try:
+            while size < cap and (data := await self.next_within(raw)) is not None:
+                parts.append(data)
+                size += len(data)
+        finally:
+            await raw.aclose()
         return b"".join(parts)[:cap]
 
     async def answer(self, resp: httpx.Response) -> AsyncIterator[Chunk]:
         """The Chunks of a 2xx response: an SSE stream, or one JSON answer."""
         ctype = resp.headers.get("content-type", "").lower()
+        seen = _Seen()
         if "event-stream" in ctype:
-            async for chunk in self._read_sse(resp):
+            async for chunk in self._read_sse(resp, seen):
                 yield chunk
-            return
-        raw = await self.read_body(resp, MAX_ANSWER_BODY)
-        text = raw.decode("utf-8", "replace").lstrip("\ufeff")
-        if text.lstrip().startswith(("data:", ":")):  # a stream sent with the wrong type
-            for chunk in self._chunks(events_in(text), _Seen()):
-                yield chunk
-            return
-        for chunk in self._whole(text, ctype):
+        else:
+            raw = await self.read_body(resp, MAX_ANSWER_BODY + 1)
+            if len(raw) > MAX_ANSWER_BODY:
+                raise self._stream_failure(
+                    f"the answer body passed {MAX_ANSWER_BODY:,} bytes (its cap)"
+                )
+            text = raw.decode("utf-8", "replace").lstrip("\ufeff")
+            if text.lstrip().startswith(("data:", ":")):  # a stream sent with the wrong type
+                parser = SSEParser()
+                try:
+                    events = parser.feed(raw) + parser.finish()
+                except BodyError as exc:
+                    raise self._stream_failure(str(exc)) from None
+                for chunk in self._chunks(events, seen):
+                    yield chunk
+            else:
+                for chunk in self._whole(text, ctype, seen):
+                    yield chunk
+                seen.finished = True  # one whole answer: its finish reason says the rest
+        for chunk in self._ending(seen):
             yield chunk
 
-    async def _read_sse(self, resp: httpx.Response) -> AsyncIterator[Chunk]:
-        seen = _Seen()
-        events = EventSource(resp).aiter_sse()
-        try:
-            while not seen.done and (event := await self.next_within(events)) is not None:
-                for chunk in self._chunks([event], seen):
-                    yield chunk
-        finally:
-            await events.aclose()
+    def _ending(self, seen: _Seen) -> Iterator[Chunk]:
+        """What the end of a body means: a tool call instead of text, or no proper end."""
         if seen.malformed > 1:
             yield Chunk(info=f"skipped {seen.malformed} malformed stream lines in all")
+        if seen.tool_call and not seen.text:
+            raise self._fail(ProviderError(tool_call_error(seen.tools), kind="protocol"))
+        if seen.tool_call:
+            yield Chunk(
+                info=self.redact(
+                    f"the model also asked for a tool call ({_named(seen.tools)}); it was "
+                    "dropped, as this task did not ask for tools: the text is the answer"
+                )
+            )
         if not seen.done and not seen.finished:
             raise self._fail(
                 ProviderError(
@@ -133,8 +166,27 @@ class ResponseReader:
                 )
             )
 
-    def _chunks(self, events: list[ServerSentEvent], seen: _Seen) -> Iterator[Chunk]:
+    async def _read_sse(self, resp: httpx.Response, seen: _Seen) -> AsyncIterator[Chunk]:
+        parser = SSEParser()
+        raw: AsyncGenerator[bytes, None] = pieces(resp)
+        try:
+            while not seen.done:
+                data = await self.next_within(raw)
+                try:
+                    events = parser.finish() if data is None else parser.feed(data)
+                except BodyError as exc:
+                    raise self._stream_failure(str(exc)) from None
+                for chunk in self._chunks(events, seen):
+                    yield chunk
+                if data is None:
+                    break
+        finally:
+            await raw.aclose()
+
+    def _chunks(self, events: list[Event], seen: _Seen) -> Iterator[Chunk]:
         for event in events:
+            if seen.done:
+                return
             data = event.data.strip()
             if data == "[DONE]":
                 seen.done = True
@@ -156,13 +208,28 @@ class ResponseReader:
                 if seen.malformed == 1:
                     yield Chunk(info=self.redact(f"skipped a malformed stream line: {data[:80]!r}"))
                 continue
-            if parsed.progress:
-                self.clock.progress(sum(len(c.text) for c in parsed.chunks))
-            for chunk in parsed.chunks:
-                seen.finished = seen.finished or chunk.finish_reason is not None
-                yield chunk
+            yield from self._take(parsed, seen)
 
-    def _whole(self, text: str, ctype: str) -> list[Chunk]:
+    def _take(self, parsed: Parsed, seen: _Seen) -> Iterator[Chunk]:
+        for name in parsed.tools:
+            seen.tool_call = True
+            if name and name not in seen.tools and len(seen.tools) < 10:
+                seen.tools.append(name)
+        for note in parsed.notes:
+            yield Chunk(info=self.redact(note))
+        if parsed.progress:
+            text_chars = sum(len(c.text) for c in parsed.chunks)
+            if self.clock.chars + text_chars > MAX_ANSWER_CHARS:
+                raise self._stream_failure(
+                    f"the answer passed {MAX_ANSWER_CHARS:,} characters (the cap for one answer)"
+                )
+            self.clock.progress(text_chars)
+        for chunk in parsed.chunks:
+            seen.finished = seen.finished or chunk.finish_reason is not None
+            seen.text = seen.text or bool(chunk.text.strip())
+            yield chunk
+
+    def _whole(self, text: str, ctype: str, seen: _Seen) -> list[Chunk]:
         """A server that answered with one JSON object instead of a stream."""
         try:
             obj = json.loads(text)
@@ -176,8 +243,9 @@ class ResponseReader:
         if obj.get("error") or obj.get("object") == "error":
             raise self._fail(classify(200, text, ctype, self._where, self.advice))
         try:
-            return parse_payload(obj, self._where, self.clock.chars, self.advice).chunks
+            parsed = parse_payload(obj, self._where, self.clock.chars, self.advice)
         except ProviderError as err:
             raise self._fail(err) from None
         except ValueError as exc:
             raise self._fail(ProviderError(f"unreadable answer: {exc}", kind="protocol")) from None
+        return list(self._take(parsed, seen))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 from escalatui.clients.base import ChatClient
 from escalatui.clients.embedded import EmbeddedClient
-from escalatui.clients.keys import key_for, known_secrets
+from escalatui.clients.keys import KeyRing, key_for, known_secrets
 from escalatui.clients.llamaswap import LlamaSwapClient
 from escalatui.clients.lmstudio import LMStudioClient
 from escalatui.clients.ollama import OllamaClient
@@ -19,19 +21,32 @@ __all__ = ["PROVIDERS", "ClientPool", "api_key", "known_secrets"]
 
 
 def api_key(spec: ModelSpec, config_keys: Mapping[str, str]) -> str | None:
-    """The key for a model: its `api_key_env`, the provider's default variable, the config."""
-    return key_for(spec, config_keys)[0]
+    """The key for a model: its `api_key_env`, the provider's default variable, the config
+    (None when it may not go to the model's host)."""
+    return key_for(spec, config_keys).key
 
 
-def _embedded(spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
+def _embedded(spec: ModelSpec, keys: KeyRing) -> ChatClient:
     return EmbeddedClient.from_spec(spec)
 
 
-def _sim(spec: ModelSpec, keys: Mapping[str, str]) -> ChatClient:
+def _sim(spec: ModelSpec, keys: KeyRing) -> ChatClient:
     return SimClient(spec)
 
 
-Factory = Callable[[ModelSpec, Mapping[str, str]], ChatClient]
+def _host(url: str | None) -> str:
+    """`host:port` of a base_url, as a trusted_hosts entry."""
+    parts = urlsplit((url or "").strip())
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
+Factory = Callable[[ModelSpec, KeyRing], ChatClient]
 PROVIDERS: dict[str, Factory] = {
     "openai": OpenAIClient.from_spec,
     "openrouter": OpenRouterClient.from_spec,
@@ -51,9 +66,14 @@ class ClientPool:
         specs: Mapping[str, ModelSpec],
         keys: Mapping[str, str] | None = None,
         factories: Mapping[str, Factory] | None = None,
+        *,
+        trusted_hosts: Sequence[str] = (),
+        own_specs: Mapping[str, ModelSpec] | None = None,
     ) -> None:
+        """`keys`, `trusted_hosts` and `own_specs` (its models) come from the user config."""
         self.specs = specs
         self.keys = dict(keys or {})
+        self.ring = KeyRing(self.keys, tuple(trusted_hosts), dict(own_specs or {}))
         self.factories = {**PROVIDERS, **(factories or {})}
         self._clients: dict[str, ChatClient] = {}
 
@@ -61,7 +81,10 @@ class ClientPool:
         """The client for model `name` (raises ProviderError on a bad configuration)."""
         if name not in self._clients:
             spec = self.specs[name]
-            self._clients[name] = self.factories[spec.provider](spec, self.keys)
+            ring = self.ring
+            if ring.own_specs.get(name) == spec:  # the user's own model: its host is trusted
+                ring = replace(ring, trusted_hosts=(*ring.trusted_hosts, _host(spec.base_url)))
+            self._clients[name] = self.factories[spec.provider](spec, ring)
         return self._clients[name]
 
     async def aclose(self) -> None:

@@ -237,3 +237,6 @@ class UserConfig(Strict):
     """The TUI theme (`--theme` wins)."""
     session_dir: str | None = None
     """Where session logs go (`--session-dir` and `ESCALATUI_SESSION_DIR` win)."""
+    trusted_hosts: list[str] = Field(default_factory=list)
+    """Hosts (`name` or `name:port`) that may receive API keys for a model whose task file points
+    a provider somewhere other than its own host. Only the user config can say so."""

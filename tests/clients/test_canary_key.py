@@ -124,7 +124,8 @@ def setup(tmp_path: Path) -> Iterator[tuple[FakeServer, Path, Path, Path, dict[s
     config_dir, session_dir = tmp_path / "config", tmp_path / "sessions"
     config_dir.mkdir()
     config = config_dir / "config.toml"
-    config.write_text(f'[keys]\nopenrouter = "{CONFIG_CANARY}"\n')
+    # the fake server stands in for OpenRouter: the user config trusts its host with the key
+    config.write_text(f'trusted_hosts = ["127.0.0.1"]\n[keys]\nopenrouter = "{CONFIG_CANARY}"\n')
     config.chmod(0o600)
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
     env.update(ESCALATUI_CONFIG=str(config), ESCALATUI_SESSION_DIR=str(session_dir))

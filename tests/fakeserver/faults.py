@@ -3,12 +3,16 @@ errors (with the bodies real servers send) and connection faults."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 from .payloads import SSE_HEADERS, encode, fixed_length, waits
 from .plan import END, Drop, Head, Request, Step
+
+HOSTILE_MAX_BYTES = 1 << 31
+"""Hostile bodies stop after this much (2 GiB inflated), if the client has not left first."""
 
 LOADING_MODEL_BODY = {
     "error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}
@@ -175,3 +179,65 @@ class FaultReplies:
             yield Drop()
 
         return cls(f"stall({seconds}, after_headers={after_headers})", plan)
+
+    @classmethod
+    def endless_line(
+        cls, prefix: bytes = b"data: ", fill: bytes = b"a", *, piece_bytes: int = 1 << 16
+    ) -> Self:
+        """An event stream that opens a line (``prefix``) and never ends it: ``fill`` repeated in
+        writes of ``piece_bytes``, until the client leaves (or HOSTILE_MAX_BYTES)."""
+        piece = (fill * (piece_bytes // len(fill) + 1))[:piece_bytes]
+
+        def plan(req: Request) -> Iterator[Step]:
+            yield Head(200, SSE_HEADERS)
+            yield prefix
+            for _ in range(HOSTILE_MAX_BYTES // piece_bytes):
+                yield piece
+            yield END
+
+        return cls(f"endless_line({fill[:8]!r})", plan)
+
+    @classmethod
+    def gzip_bomb(
+        cls,
+        fill: bytes = b"\0",
+        *,
+        content_type: str = "text/event-stream",
+        encoding: str = "gzip",
+        total_bytes: int = HOSTILE_MAX_BYTES,
+    ) -> Self:
+        """``Content-Encoding: gzip`` (or ``deflate``) of ``fill`` repeated up to ``total_bytes``
+        inflated (a few MB on the wire per GB), compressed lazily while the client reads."""
+        block = (fill * ((1 << 20) // len(fill) + 1))[: 1 << 20]
+
+        def plan(req: Request) -> Iterator[Step]:
+            yield Head(200, (("content-type", content_type), ("content-encoding", encoding)))
+            wbits = zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS
+            packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+            for _ in range(total_bytes // len(block)):
+                out = packer.compress(block)
+                if out:
+                    yield out
+            yield packer.flush()
+            yield END
+
+        return cls(f"gzip_bomb({fill[:8]!r}, {encoding})", plan)
+
+    @classmethod
+    def compressed(
+        cls,
+        data: str | bytes,
+        *,
+        encoding: str = "gzip",
+        content_type: str = "text/event-stream",
+        split: int = 1,
+    ) -> Self:
+        """``data`` compressed as ``encoding`` (``gzip``, ``deflate`` with a zlib header,
+        ``raw-deflate`` sent as ``deflate`` without one), in ``split`` writes."""
+        wbits = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}.get(encoding, -15)
+        packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+        body = packer.compress(encode(data)) + packer.flush()
+        size = -(-len(body) // split)
+        parts = [body[i : i + size] for i in range(0, len(body), size)]
+        name = "deflate" if encoding == "raw-deflate" else encoding
+        return cls.raw(parts, content_type=content_type, headers=[("content-encoding", name)])

@@ -168,3 +168,32 @@ class Reply(FaultReplies):
             yield from chat.closing("stop", None, True)
 
         return cls(f"megabytes({n_chars}, {chunk_chars})", plan)
+
+    @classmethod
+    def tool_call(
+        cls, name: str = "get_weather", arguments: str = '{"city": "Paris"}', *, content: str = ""
+    ) -> Reply:
+        """A reply that calls a tool (``content`` before it, if any), finish_reason
+        ``tool_calls``: streamed as OpenAI does (the name in the first delta, the arguments in
+        pieces after it), or one JSON ``message.tool_calls`` when not streaming."""
+        call = {"index": 0, "id": "call_fake_1", "type": "function"}
+
+        def plan(req: Request) -> Iterator[Step]:
+            chat = Chat(req)
+            if not req.wants_stream:
+                body = chat.completion(content or None, "tool_calls", None)  # type: ignore[arg-type]
+                function = {"name": name, "arguments": arguments}
+                body["choices"][0]["message"]["tool_calls"] = [call | {"function": function}]
+                yield from fixed_length(200, encode(body), [("content-type", "application/json")])
+                return
+            yield from chat.opening()
+            yield from chat.contents(split_words(content))
+            first = call | {"function": {"name": name, "arguments": ""}}
+            yield sse(chat.chunk({"tool_calls": [first]}))
+            for piece in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]):
+                yield sse(
+                    chat.chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+                )
+            yield from chat.closing("tool_calls", None, True)
+
+        return cls(f"tool_call({name!r}, content={content[:20]!r})", plan)
