@@ -239,7 +239,7 @@ def _task_input(args: argparse.Namespace) -> str | None:
 def _validate(files: list[Path]) -> int:
     from escalatui.config import ConfigError, load_task
     from escalatui.inert import inert
-    from escalatui.preflight import config_keys, key_gaps
+    from escalatui.preflight import key_gaps, key_ring
 
     user = _user_config()
     bad = 0
@@ -251,7 +251,7 @@ def _validate(files: list[Path]) -> int:
             print(exc.render(), file=sys.stderr)
         else:
             print(inert(f"{path}: ok"))
-            for gap in key_gaps(loaded.task, config_keys(user)):
+            for gap in key_gaps(loaded.task, key_ring(user)):
                 print(
                     inert(f"{path}:{_line(path, gap.where)}warning: {gap.where}: {gap.message()}"),
                     file=sys.stderr,
@@ -273,9 +273,9 @@ def _line(path: Path, where: str) -> str:
 def _refuse_missing_keys(loaded: LoadedTask, user: UserConfig) -> bool:
     """True (after saying why) when a tier or judge can never get its key: the run would
     spend the cheap tiers and then fail."""
-    from escalatui.preflight import config_keys, key_gaps
+    from escalatui.preflight import key_gaps, key_ring
 
-    fatal = [g for g in key_gaps(loaded.task, config_keys(user)) if g.fatal]
+    fatal = [g for g in key_gaps(loaded.task, key_ring(user)) if g.fatal]
     for gap in fatal:
         print(f"{loaded.path}: error: {gap.where}: {gap.message()}", file=sys.stderr)
     if fatal:

@@ -4,11 +4,9 @@ time or money on a chain whose later tier is bound to fail (docs/reference.md, "
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from escalatui.clients.keys import default_key_env, key_for
+from escalatui.clients.keys import KeyRing, default_key_env, key_for, ring_for
 from escalatui.config.models import ModelSpec, Task, UserConfig
 
 # Providers whose client cannot be made at all without a key.
@@ -62,17 +60,24 @@ def used_models(task: Task) -> list[tuple[str, str]]:
     return [(name, role) for name, role in seen.items() if name in task.models]
 
 
-def key_gaps(task: Task, keys: Mapping[str, str]) -> list[KeyGap]:
+def key_ring(user: UserConfig | None) -> KeyRing:
+    """The user's keys and where the user config lets them go."""
+    if user is None:
+        return KeyRing()
+    return KeyRing(config_keys(user), tuple(user.trusted_hosts), dict(user.models))
+
+
+def key_gaps(task: Task, ring: KeyRing) -> list[KeyGap]:
     """Every used model that will have no key although it needs one (or was told to use one)."""
     gaps = []
     for name, role in used_models(task):
         spec: ModelSpec = task.models[name]
-        key, _ = key_for(spec, keys)
-        if key:
+        choice = key_for(spec, ring_for(ring, name, spec))
+        if choice.key:
             continue
         env = spec.api_key_env or default_key_env(spec)
         if spec.provider not in NEEDS_KEY and not spec.api_key_env:
             continue  # a local server that needs no key
-        withheld = bool(env and os.environ.get(env, "").strip())
+        withheld = choice.withheld is not None
         gaps.append(KeyGap(name, role, env, spec.provider in NEEDS_KEY, withheld))
     return gaps

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from escalatui.clients.transport import host_of
@@ -107,6 +107,26 @@ def _withheld(spec: ModelSpec, source: str, where: str) -> str:
         f"{source} is not sent to {where}: {why}; add the host to trusted_hosts in your config "
         "to send it"
     )
+
+
+def ring_for(ring: KeyRing, name: str, spec: ModelSpec) -> KeyRing:
+    """The ring for model `name`: the user's own model (defined in the user config, not
+    redefined by the task) may send keys to its own base_url."""
+    if ring.own_specs.get(name) == spec:
+        return replace(ring, trusted_hosts=(*ring.trusted_hosts, _host(spec.base_url)))
+    return ring
+
+
+def _host(url: str | None) -> str:
+    """`host:port` of a base_url, as a trusted_hosts entry."""
+    parts = urlsplit((url or "").strip())
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
 
 
 def key_for(spec: ModelSpec, ring: KeyRing | Mapping[str, str]) -> KeyChoice:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from urllib.parse import urlsplit
 
 from escalatui.clients.base import ChatClient
 from escalatui.clients.embedded import EmbeddedClient
-from escalatui.clients.keys import KeyRing, key_for, known_secrets
+from escalatui.clients.keys import KeyRing, key_for, known_secrets, ring_for
 from escalatui.clients.llamaswap import LlamaSwapClient
 from escalatui.clients.lmstudio import LMStudioClient
 from escalatui.clients.ollama import OllamaClient
@@ -32,18 +30,6 @@ def _embedded(spec: ModelSpec, keys: KeyRing) -> ChatClient:
 
 def _sim(spec: ModelSpec, keys: KeyRing) -> ChatClient:
     return SimClient(spec)
-
-
-def _host(url: str | None) -> str:
-    """`host:port` of a base_url, as a trusted_hosts entry."""
-    parts = urlsplit((url or "").strip())
-    try:
-        port = parts.port
-    except ValueError:
-        return ""
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    return f"{host}:{port}" if port else host
 
 
 Factory = Callable[[ModelSpec, KeyRing], ChatClient]
@@ -81,9 +67,7 @@ class ClientPool:
         """The client for model `name` (raises ProviderError on a bad configuration)."""
         if name not in self._clients:
             spec = self.specs[name]
-            ring = self.ring
-            if ring.own_specs.get(name) == spec:  # the user's own model: its host is trusted
-                ring = replace(ring, trusted_hosts=(*ring.trusted_hosts, _host(spec.base_url)))
+            ring = ring_for(self.ring, name, spec)
             self._clients[name] = self.factories[spec.provider](spec, ring)
         return self._clients[name]
 

@@ -211,7 +211,9 @@ def test_headless_run_says_why_the_key_was_withheld(server: FakeServer, tmp_path
         text=True,
         timeout=60,
     )
-    assert done.returncode == 1, done.stderr[-2000:]
-    assert withheld(server.port) in done.stdout
+    # the run refuses before anything is sent: this tier can never get its key
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "OPENROUTER_API_KEY is set but is not sent to this model's base_url" in done.stderr
+    assert "trusted_hosts" in done.stderr
     assert KEY not in done.stdout + done.stderr
     assert server.chat_requests == []
