@@ -17,12 +17,20 @@ if TYPE_CHECKING:
     from escalatui.config import UserConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_HELP = """exit codes:
+  0    every step accepted
+  1    the run failed: chain exhausted, answer rejected or aborted (x), budget reached
+  2    bad input: task file, config, arguments, session dir; --approval manual|escalation
+       with --headless when stdin is not a terminal
+  130  interrupted: q, Ctrl+C, SIGTERM, SIGHUP (the log ends with a `cancelled` run)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="escalatui",
         description="Run LLM tasks cheapest model first; check, escalate, watch and steer.",
+        epilog=EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"escalatui {__version__}")
     parser.add_argument("--theme", help="TUI theme name")
@@ -34,11 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="headless, one JSON event per line")
         p.add_argument("--input", help="the task's {input}")
         p.add_argument("--input-file", type=Path, help="read {input} from a file")
-        p.add_argument("--approval", choices=["auto", "manual", "escalation"])
+        p.add_argument(
+            "--approval",
+            choices=["auto", "manual", "escalation"],
+            help="who decides: the checks (auto), a person every time (manual) or before "
+            "escalating (escalation); headless asks on the terminal",
+        )
         p.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
         p.add_argument("--theme", default=argparse.SUPPRESS)
 
-    run = sub.add_parser("run", help="run a task file")
+    run = sub.add_parser(
+        "run",
+        help="run a task file",
+        epilog=EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("task", type=Path)
     run_options(run)
     demo = sub.add_parser("demo", help="the bundled demo on the embedded local model")

@@ -206,7 +206,9 @@ class Runner:
                 yield StepFinished(step.name, index, state.output, False)
                 config = next((o for o in outcomes if o.config_error), None)
                 if action == "abort" and by == "human":
-                    raise _Stop("cancelled", "aborted by a person")
+                    # `x` rejects the answer: the run failed (exit 1). Only quitting,
+                    # Ctrl+C and signals leave a run `cancelled`.
+                    raise _Stop("failed", "aborted by a person")
                 if config is not None:
                     raise _Stop(
                         "failed",
