@@ -234,7 +234,10 @@ class Runner:
             state.error, state.error_kind = str(exc), exc.kind
         if client is not None:
             try:
-                state.warm = await asyncio.wait_for(client.warm(), WARM_PROBE_S)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can drop a cancellation
+                # (Ctrl+C during the probe) when the probe finishes at the same moment.
+                async with asyncio.timeout(WARM_PROBE_S):
+                    state.warm = await client.warm()
             except (TimeoutError, ProviderError, OSError):
                 state.warm = None
         yield AttemptStarted(

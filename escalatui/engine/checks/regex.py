@@ -60,7 +60,9 @@ class RegexWorker:
             proc.stdin.write(json.dumps(request).encode() + b"\n")
             try:
                 await proc.stdin.drain()
-                line = await asyncio.wait_for(proc.stdout.readline(), timeout_s)
+                # asyncio.timeout: unlike wait_for on 3.11, it never swallows a cancellation
+                async with asyncio.timeout(timeout_s):
+                    line = await proc.stdout.readline()
             except (TimeoutError, ConnectionError):
                 await self.aclose()
                 raise TimeoutError from None
