@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.screen import ModalScreen, Screen
 
 from escalatui.config import ConfigError, LoadedTask, UserConfig, load_task
@@ -97,6 +99,11 @@ class EscalatuiApp(App[int]):
             from_home=from_home,
         )
 
+    def get_driver_class(self) -> type[Driver]:
+        from escalatui.tui.terminal import driver_class
+
+        return driver_class(super().get_driver_class())
+
     def _quit_on_signals(self) -> None:
         """SIGTERM and SIGHUP (the terminal went away) quit like `q`, so a run in progress
         still ends its log with the partial attempt and a `cancelled` record."""
@@ -105,7 +112,13 @@ class EscalatuiApp(App[int]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.call_later, self.action_quit)
+                loop.add_signal_handler(sig, self._quit_on_signal)
+
+    def _quit_on_signal(self) -> None:
+        from escalatui.tui.terminal import end_after_grace
+
+        end_after_grace(130, os._exit)
+        self.call_later(self.action_quit)
 
     # -- from the home screen ---------------------------------------------------------
 
