@@ -281,5 +281,6 @@ def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
         **kw,
     )
     code = app.run()
+    app.end_if_signalled(code)  # the terminal may be gone: no slow clean-up for no one
     # No code means the app stopped on an error (Textual printed it): return_code is then 1.
     return int(code) if isinstance(code, int) else (app.return_code or EXIT_OK)

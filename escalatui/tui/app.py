@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -57,6 +56,7 @@ class EscalatuiApp(App[int]):
         self.display_format = Display(frozen=frozen)
         self.task_sources = task_sources
         self.replay_speed = replay_speed
+        self.signalled = False
 
     def on_mount(self) -> None:
         self._install_themes()
@@ -117,8 +117,18 @@ class EscalatuiApp(App[int]):
     def _quit_on_signal(self) -> None:
         from escalatui.tui.terminal import end_after_grace
 
-        end_after_grace(130, os._exit)
+        self.signalled = True
+        end_after_grace(130)
         self.call_later(self.action_quit)
+
+    def end_if_signalled(self, code: object) -> None:
+        """After SIGHUP/SIGTERM, once the app has quit and its log is closed: end the process
+        now. A normal exit would first stop the embedded llama.cpp server, which waits for
+        its generation to finish, seconds or more, with the terminal gone."""
+        if self.signalled:
+            from escalatui.tui.terminal import end_now
+
+            end_now(code if isinstance(code, int) else 130)
 
     # -- from the home screen ---------------------------------------------------------
 

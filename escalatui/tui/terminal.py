@@ -9,6 +9,9 @@ gone and later writes are dropped, so the app goes on to quit and close its log.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 from typing import IO, Any
 
@@ -61,8 +64,16 @@ def driver_class(base: type[Driver]) -> type[Driver]:
     return EscalatuiDriver
 
 
-def end_after_grace(code: int, exit_now: Any) -> None:
+def end_now(code: int) -> None:
+    """End the process at once (what could be flushed, is), skipping exit handlers."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def end_after_grace(code: int) -> None:
     """Backstop after a quit signal: end the process if it has not ended within the grace."""
-    timer = threading.Timer(QUIT_GRACE_S, exit_now, args=(code,))
+    timer = threading.Timer(QUIT_GRACE_S, end_now, args=(code,))
     timer.daemon = True
     timer.start()
