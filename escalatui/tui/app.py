@@ -29,7 +29,12 @@ class EscalatuiApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "escalatui"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        # Ctrl+C quits (exit 130) as it does everywhere else in the product; in the feedback
+        # editor it still copies, since the focused text area's binding comes first.
+        Binding("ctrl+c", "quit", "Quit", show=False, id="quit-ctrl-c"),
+    ]
 
     def __init__(
         self,

@@ -334,6 +334,20 @@ async def test_x_mid_stream_aborts(tmp_path: Path, session_dir: Path) -> None:
     assert app.return_value == 1
 
 
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_quitting_keys_mid_stream_cancel_the_run(
+    tmp_path: Path, session_dir: Path, key: str
+) -> None:
+    app = run_app(slow(tmp_path), session_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_streaming(pilot, 20)
+        await pilot.press(key)
+    log = records(session_dir)
+    assert [r["type"] for r in log][-2:] == ["attempt", "run"]
+    assert log[-1]["status"] == "cancelled"
+    assert app.return_value == 130
+
+
 @pytest.mark.parametrize("mode", ["auto", "manual", "escalation"])
 async def test_q_mid_stream_logs_the_partial_attempt(
     tmp_path: Path, session_dir: Path, mode: str
