@@ -280,7 +280,6 @@ def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
         approval=getattr(args, "approval", None),
         **kw,
     )
-    interrupts.hold()  # until the app takes Ctrl+C over: Textual's start-up can lose it
     code = app.run()
     app.end_if_signalled(code)  # the terminal may be gone: no slow clean-up for no one
     # No code means the app stopped on an error (Textual printed it): return_code is then 1.

@@ -36,22 +36,3 @@ def deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if came:
         raise KeyboardInterrupt
-
-
-_held: list[int] = []
-
-
-def hold() -> None:
-    """Remember Ctrl+C from now on, until an event loop takes SIGINT over (the TUI does on
-    mount; `came_while_held()` then says whether one must be acted on)."""
-
-    def remember(signum: int, frame: FrameType | None) -> None:
-        _held.append(signum)
-
-    with contextlib.suppress(ValueError):
-        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-            signal.signal(signal.SIGINT, remember)
-
-
-def came_while_held() -> bool:
-    return bool(_held)

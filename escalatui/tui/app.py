@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.driver import Driver
 from textual.screen import ModalScreen, Screen
 
-from escalatui import interrupts
 from escalatui.config import ConfigError, LoadedTask, UserConfig, load_task
 from escalatui.config.models import Approval
 from escalatui.engine.decisions import Action
@@ -111,17 +110,14 @@ class EscalatuiApp(App[int]):
         return driver_class(super().get_driver_class())
 
     def _quit_on_signals(self) -> None:
-        """SIGTERM, SIGHUP (the terminal went away) and a SIGINT sent to the process quit like
-        `q`, so a run in progress still ends its log with the partial attempt and a
-        `cancelled` record."""
+        """SIGTERM and SIGHUP (the terminal went away) quit like `q`, so a run in progress
+        still ends its log with the partial attempt and a `cancelled` record."""
         if self.is_headless:
             return
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._quit_on_signal)
-        if interrupts.came_while_held():  # Ctrl+C while the app was starting
-            self._quit_on_signal()
 
     def _quit_on_signal(self) -> None:
         from escalatui.tui.terminal import end_after_grace
