@@ -4,6 +4,8 @@ once the run has started, a session log that ends with a `cancelled` run record.
 from __future__ import annotations
 
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -179,3 +181,48 @@ def test_a_signal_mid_stream_keeps_the_partial_attempt(
     assert attempt["type"] == "attempt" and attempt["complete"] is False
     assert attempt["output"].startswith("xxx") and len(attempt["output"]) < 400
     assert server.wait_until(lambda: server.disconnects >= 1)
+
+
+@pytest.mark.parametrize("after_s", [0.1, 0.2, 0.3, 0.5, 1.0])
+def test_sigint_to_the_tui_at_any_moment_exits_130(
+    server: FakeServer, tmp_path: Path, session_dir: Path, after_s: float
+) -> None:
+    """The TUI in a terminal (a pty): a SIGINT while it starts or streams quits like `q`."""
+    server.enqueue(Reply.drip("x" * 400, delay_s=0.05))
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "escalatui", "run", str(ollama_task(tmp_path, server))],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env | {"TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    shown = b""
+
+    def read(until: float) -> None:
+        nonlocal shown
+        while time.monotonic() < until and proc.poll() is None:
+            ready, _, _ = select.select([master], [], [], 0.02)
+            if ready:
+                try:
+                    shown += os.read(master, 65536)
+                except OSError:  # the app closed the terminal: it is ending
+                    return
+
+    try:
+        read(time.monotonic() + after_s)
+        proc.send_signal(signal.SIGINT)
+        read(time.monotonic() + WAIT_S)
+        code = proc.wait(timeout=WAIT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert code == 130, shown[-2000:]
+    assert b"Traceback" not in shown
+    if session_files(session_dir):
+        assert_cancelled_log(session_dir)
