@@ -1,3 +1,7 @@
-from escalatui.cli import main
+try:
+    from escalatui.cli import main
 
-raise SystemExit(main())
+    code = main()
+except KeyboardInterrupt:  # Ctrl+C while the command line itself was still loading
+    code = 130
+raise SystemExit(code)

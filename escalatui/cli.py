@@ -7,16 +7,19 @@ config models, and the TUI (textual) only when a screen is shown.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escalatui import __version__
+from escalatui import __version__, interrupts
 
 if TYPE_CHECKING:
     from escalatui.config import LoadedTask, UserConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool ended by SIGPIPE
 # Local tiers `new` can write. Kept here, not in starter.py, so `--help` loads nothing else.
 STARTER_PROVIDERS = ["embedded", "ollama", "lmstudio", "llama-swap", "openai"]
 
@@ -25,8 +28,11 @@ EPILOG = """\
 exit codes:
   0    every step accepted (validate: every file is valid)
   1    the run failed: chain exhausted, answer rejected or aborted (x), budget spent
-  2    bad input: task file, config, arguments, session dir, a tier that cannot run
-  130  interrupted: q, Ctrl+C, SIGTERM, SIGHUP (a `cancelled` run record is written)
+  2    bad input: task file, config, arguments, session dir, a tier that cannot run;
+       --approval manual|escalation with --headless when stdin is not a terminal
+  130  interrupted: q, Ctrl+C, SIGTERM, SIGHUP (a `cancelled` run record is written),
+       or a headless run whose output reader went away
+  141  the reader of the output went away (`escalatui sessions | head -1`)
 
 environment:
   ESCALATUI_CONFIG       the user config file (default: config.toml in the user config dir)
@@ -43,7 +49,7 @@ Task files, the user config and the session log: docs/reference.md (linked from 
 REFERENCE = "Every task-file key is described in docs/reference.md (linked from the README)."
 APPROVAL_HELP = (
     "who decides, overriding the task: auto = the checks; manual = a person after every "
-    "attempt; escalation = a person before each escalation"
+    "attempt; escalation = a person before each escalation (headless: asked on the terminal)"
 )
 
 
@@ -159,16 +165,66 @@ def _dir_arg(text: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from escalatui.config import ConfigError
-
+    """Run the command line; returns the exit code. Ctrl+C at any moment (even while modules
+    load) is exit 130 without a traceback; a reader that went away (`| head`) is 141."""
     try:
-        return _dispatch(args)
-    except ConfigError as exc:
-        print(exc.render(), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        with interrupts.deferred():
+            _fill_closed_std_fds()
+            args = build_parser().parse_args(argv)
+            _preload(args.command, args)
+        from escalatui.config import ConfigError
+
+        try:
+            return _dispatch(args)
+        except ConfigError as exc:
+            print(exc.render(), file=sys.stderr)
+            return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
+
+
+def _preload(command: str | None, args: argparse.Namespace) -> None:
+    """Import what the command will use while Ctrl+C is held (see escalatui.interrupts)."""
+    import escalatui.config  # noqa: F401
+
+    if command in ("run", "demo"):
+        if getattr(args, "headless", False) or getattr(args, "json", False):
+            import escalatui.run_headless  # noqa: F401
+        else:
+            with contextlib.suppress(ImportError):  # _tui() says what is missing
+                import escalatui.tui.app  # noqa: F401
+    elif command == "replay":
+        import escalatui.headless  # noqa: F401
+        import escalatui.session  # noqa: F401
+
+
+def _fill_closed_std_fds() -> None:
+    """A closed stdin, stdout or stderr (`>&-`) gets /dev/null. Otherwise the next file opened
+    (the session log) would take its number, and output or a check's child would write into it."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    for name, fd, mode in (("stdin", 0, "r"), ("stdout", 1, "w"), ("stderr", 2, "w")):
+        if getattr(sys, name) is None:  # Python found the descriptor closed at startup
+            setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115
+
+
+def _stdout_to_devnull() -> None:
+    """After a broken pipe: flushing stdout at exit must not complain again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _user_config() -> UserConfig:
@@ -205,19 +261,20 @@ def _dispatch(args: argparse.Namespace) -> int:
         return write_starter(args.name, args.provider, args.cloud)
     from escalatui.config import load_task
 
-    user = _user_config()
-    if command in ("run", "demo"):
+    with interrupts.deferred():  # reading the config and the task is start-up too
+        user = _user_config()
         if command == "demo":
             from escalatui.demo import demo_note, demo_task
 
             loaded = demo_task()
             if args.headless or args.json:
                 print(demo_note(loaded), file=sys.stderr)
-        else:
+        elif command == "run":
             loaded = load_task(args.task, user)
             if _refuse_missing_keys(loaded, user):
                 return EXIT_BAD_INPUT
-        task_input = _task_input(args)
+    if command in ("run", "demo"):
+        task_input = _task_input(args)  # not held: a FIFO or a device may block
         if args.headless or args.json:
             from escalatui.run_headless import run_headless
 
@@ -362,5 +419,6 @@ def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
         **kw,
     )
     code = app.run()
+    app.end_if_signalled(code)  # the terminal may be gone: no slow clean-up for no one
     # No code means the app stopped on an error (Textual printed it): return_code is then 1.
     return int(code) if isinstance(code, int) else (app.return_code or EXIT_OK)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
@@ -290,5 +289,6 @@ async def stream_attempt(
         state.duration_ms = int((time.monotonic() - state.t0) * 1000)
         if not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # asyncio.wait, not `suppress(CancelledError)`: a cancellation of this run that
+            # arrives while the pump winds down must go on, not be swallowed with the pump's.
+            await asyncio.wait({task})

@@ -230,7 +230,9 @@ class Runner:
                 yield StepFinished(step.name, index, state.output, False)
                 config = next((o for o in outcomes if o.config_error), None)
                 if action == "abort" and by == "human":
-                    raise _Stop("cancelled", "aborted by a person")
+                    # `x` rejects the answer: the run failed (exit 1). Only quitting,
+                    # Ctrl+C and signals leave a run `cancelled`.
+                    raise _Stop("failed", "aborted by a person")
                 if config is not None:
                     raise _Stop(
                         "failed",
@@ -256,7 +258,10 @@ class Runner:
             state.error, state.error_kind = str(exc), exc.kind
         if client is not None:
             try:
-                state.warm = await asyncio.wait_for(client.warm(), WARM_PROBE_S)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can drop a cancellation
+                # (Ctrl+C during the probe) when the probe finishes at the same moment.
+                async with asyncio.timeout(WARM_PROBE_S):
+                    state.warm = await client.warm()
             except (TimeoutError, ProviderError, OSError):
                 state.warm = None
         yield AttemptStarted(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.screen import ModalScreen, Screen
 
 from escalatui.config import ConfigError, LoadedTask, UserConfig, load_task
@@ -28,7 +29,12 @@ class EscalatuiApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "escalatui"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        # Ctrl+C quits (exit 130) as it does everywhere else in the product; in the feedback
+        # editor it still copies, since the focused text area's binding comes first.
+        Binding("ctrl+c", "quit", "Quit", show=False, id="quit-ctrl-c"),
+    ]
 
     def __init__(
         self,
@@ -55,6 +61,7 @@ class EscalatuiApp(App[int]):
         self.display_format = Display(frozen=frozen)
         self.task_sources = task_sources
         self.replay_speed = replay_speed
+        self.signalled = False
 
     def on_mount(self) -> None:
         self._install_themes()
@@ -97,6 +104,11 @@ class EscalatuiApp(App[int]):
             from_home=from_home,
         )
 
+    def get_driver_class(self) -> type[Driver]:
+        from escalatui.tui.terminal import driver_class
+
+        return driver_class(super().get_driver_class())
+
     def _quit_on_signals(self) -> None:
         """SIGTERM and SIGHUP (the terminal went away) quit like `q`, so a run in progress
         still ends its log with the partial attempt and a `cancelled` record."""
@@ -105,7 +117,23 @@ class EscalatuiApp(App[int]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.call_later, self.action_quit)
+                loop.add_signal_handler(sig, self._quit_on_signal)
+
+    def _quit_on_signal(self) -> None:
+        from escalatui.tui.terminal import end_after_grace
+
+        self.signalled = True
+        end_after_grace(130)
+        self.call_later(self.action_quit)
+
+    def end_if_signalled(self, code: object) -> None:
+        """After SIGHUP/SIGTERM, once the app has quit and its log is closed: end the process
+        now. A normal exit would first stop the embedded llama.cpp server, which waits for
+        its generation to finish, seconds or more, with the terminal gone."""
+        if self.signalled:
+            from escalatui.tui.terminal import end_now
+
+            end_now(code if isinstance(code, int) else 130)
 
     # -- from the home screen ---------------------------------------------------------
 

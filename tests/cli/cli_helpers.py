@@ -13,9 +13,11 @@ RUN_TIMEOUT_S = 60
 
 
 def escalatui(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI to the end (bounded), capturing text output."""
+    """Run the CLI to the end (bounded), capturing text output. stdin is never a terminal
+    (whatever pytest was started from)."""
     return subprocess.run(
         [sys.executable, "-m", "escalatui", *map(str, args)],
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_S,

@@ -156,16 +156,35 @@ def test_input_and_input_file(server: FakeServer, tmp_path: Path) -> None:
     assert prompts == ["Q: from the flag", "Q: from a file {not a placeholder}\nline two"]
 
 
-def test_approval_flag_is_logged_as_policy_headless(
+@pytest.mark.parametrize("mode", ["manual", "escalation"])
+@pytest.mark.parametrize("where", ["flag", "task"])
+def test_approval_needing_a_person_without_a_terminal_exits_2(
+    server: FakeServer, tmp_path: Path, session_dir: Path, mode: str, where: str
+) -> None:
+    server.enqueue(Reply.text("41"), Reply.text("42"))
+    if where == "flag":
+        done = escalatui("run", two_tier_task(tmp_path, server), "--headless", "--approval", mode)
+        said = f"--approval {mode} needs a person"
+    else:
+        done = escalatui("run", two_tier_task(tmp_path, server, approval=f'"{mode}"'), "--headless")
+        said = f"the task's approval = '{mode}' needs a person"
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"error: {said}: stdin is not a terminal; " in done.stderr
+    assert "use --approval auto or run without --headless" in done.stderr
+    assert "Traceback" not in done.stderr
+    # nothing ran: no model was asked and no policy decided in a person's place
+    assert server.chat_requests == [] and session_files(session_dir) == []
+
+
+def test_approval_auto_overrides_a_manual_task_headless(
     server: FakeServer, tmp_path: Path, session_dir: Path
 ) -> None:
     server.enqueue(Reply.text("41"), Reply.text("42"))
-    done = escalatui("run", two_tier_task(tmp_path, server), "--headless", "--approval", "manual")
+    task = two_tier_task(tmp_path, server, approval='"manual"')
+    done = escalatui("run", task, "--headless", "--approval", "auto")
     assert done.returncode == 0, done.stderr
     log = only_session(session_dir)
-    assert log[0]["approval"] == "manual"
-    assert [r["decided_by"] for r in log if r["type"] == "attempt"] == ["policy", "policy"]
-    assert "(by policy)" in done.stdout
+    assert [r["decided_by"] for r in log if r["type"] == "attempt"] == ["checks", "checks"]
 
 
 def test_session_dir_flag_wins(server: FakeServer, tmp_path: Path, session_dir: Path) -> None:

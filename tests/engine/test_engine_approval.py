@@ -102,7 +102,7 @@ async def test_escalation_person_can_keep_retrying_instead() -> None:
         ("a", "rejected", "human"),
     ]
     run = finished(events)
-    assert run.status == "cancelled" and run.error == "aborted by a person"
+    assert run.status == "failed" and run.error == "aborted by a person"
 
 
 async def test_policy_decider_is_logged_as_policy() -> None:

@@ -91,13 +91,14 @@ async def test_retry_mid_stream_on_a_server_closes_the_connection(server: FakeSe
     assert server.chat_requests[0].completed is False
 
 
-async def test_abort_mid_stream_cancels_the_run() -> None:
+async def test_abort_mid_stream_fails_the_run() -> None:
     task = make_task([{"name": "s", "prompt": "p"}], {"slow": sim(LONG, **SLOW)}, chain=["slow"])
     events = await run_interrupting(make_runner(task), 2, "abort")
     (record,) = decided(events)
     assert (record.output, record.complete, record.verdict) == ("01", False, "rejected")
     run = finished(events)
-    assert run.status == "cancelled" and run.output == "01"  # kept, never thrown away
+    # a person's abort fails the run; the partial answer is kept, never thrown away
+    assert (run.status, run.error, run.output) == ("failed", "aborted by a person", "01")
 
 
 async def test_approve_mid_stream_accepts_the_partial_answer() -> None:

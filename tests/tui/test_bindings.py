@@ -31,6 +31,11 @@ async def test_keymap_from_the_user_config_moves_a_key(tmp_path: Path, session_d
         await pilot.pause(0.1)
         assert run_screen(app).view.state.phase == "awaiting"
         await pilot.press("y")
+        await pilot.pause(0.1)
+        # overriding the failed check asks for the same (remapped) key again
+        messages = [str(n.message) for n in app._notifications]
+        assert "accept although the checks failed? press y again" in messages
+        await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.press("q")
     assert [(a["verdict"], a["decided_by"]) for a in attempts(session_dir)] == [("accept", "human")]

@@ -16,6 +16,7 @@ from tui_helpers import (
     records,
     run_app,
     run_record,
+    run_screen,
     sim,
     two_tiers,
     wait_phase,
@@ -24,6 +25,10 @@ from tui_helpers import (
 
 pytestmark = pytest.mark.timeout(60)
 PROMPT_MODES = ("manual", "escalation")
+
+
+def notices(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(n.message) for n in app._notifications]
 
 
 async def type_feedback(pilot, text: str, send: str, typed: bool = True) -> None:  # type: ignore[no-untyped-def]
@@ -55,6 +60,11 @@ async def test_a_approves_the_answer_as_it_is(tmp_path: Path, session_dir: Path,
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_phase(pilot, "awaiting")
         await pilot.press("a")
+        await pilot.pause(0.1)
+        # the checks failed this answer: one `a` only asks
+        assert run_screen(app).view.state.phase == "awaiting"
+        assert "accept although the checks failed? press a again" in notices(app)
+        await pilot.press("a")
         await app.workers.wait_for_complete()
         await pilot.press("q")
     [first] = attempts(session_dir)
@@ -65,6 +75,68 @@ async def test_a_approves_the_answer_as_it_is(tmp_path: Path, session_dir: Path,
     )
     assert run_record(session_dir)["status"] == "accepted"
     assert app.return_value == 0
+
+
+@pytest.mark.parametrize("mode", PROMPT_MODES)
+@pytest.mark.parametrize("other", ["r", "e", "x", "f", "z"])
+async def test_any_other_key_cancels_accepting_over_failed_checks(
+    tmp_path: Path, session_dir: Path, mode: str, other: str
+) -> None:
+    app = run_app(two_tiers(tmp_path, mode), session_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_phase(pilot, "awaiting")
+        await pilot.press("a", other)
+        await pilot.pause(0.1)
+        assert any("cancelled" in n for n in notices(app))
+        # still asking: neither the approval nor the other key decided anything
+        assert run_screen(app).view.state.phase == "awaiting"
+        assert run_screen(app).view.state.decided == []
+        assert isinstance(app.screen, type(run_screen(app)))
+        await pilot.press("a")  # asks again, from the start
+        await pilot.pause(0.1)
+        assert run_screen(app).view.state.decided == []
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        await pilot.press("q")
+    [first] = attempts(session_dir)
+    assert (first["verdict"], first["decided_by"]) == ("accept", "human")
+
+
+async def test_a_following_the_checks_is_one_key(tmp_path: Path, session_dir: Path) -> None:
+    loaded = two_tiers(tmp_path, "manual", cheap=sim("RIGHT away"))
+    app = run_app(loaded, session_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_phase(pilot, "awaiting")
+        assert run_screen(app).view.state.awaiting.proposed == "accept"  # type: ignore[union-attr]
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        await pilot.press("q")
+    [first] = attempts(session_dir)
+    assert (first["verdict"], first["decided_by"], first["output"]) == (
+        "accept",
+        "human",
+        "RIGHT away",
+    )
+    assert not any("again" in n for n in notices(app))
+    assert app.return_value == 0
+
+
+async def test_e_on_the_last_tier_says_there_is_no_stronger_model(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    app = run_app(two_tiers(tmp_path, "manual"), session_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_phase(pilot, "awaiting")
+        await pilot.press("e")
+        await wait_phase(pilot, "awaiting", decided=1)
+        await pilot.press("e")
+        await pilot.pause(0.1)
+        assert "no stronger model in the chain; retry or abort" in notices(app)
+        assert run_screen(app).view.state.phase == "awaiting"
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        await pilot.press("q")
+    assert [a["verdict"] for a in attempts(session_dir)] == ["escalate", "accept"]
 
 
 @pytest.mark.parametrize("mode", PROMPT_MODES)
@@ -139,8 +211,8 @@ async def test_x_aborts_the_run(tmp_path: Path, session_dir: Path, mode: str) ->
     [first] = attempts(session_dir)
     assert (first["verdict"], first["decided_by"]) == ("rejected", "human")
     run = run_record(session_dir)
-    assert (run["status"], run["error"]) == ("cancelled", "aborted by a person")
-    assert app.return_value == 130
+    assert (run["status"], run["error"]) == ("failed", "aborted by a person")
+    assert app.return_value == 1
 
 
 @pytest.mark.parametrize("mode", PROMPT_MODES)
@@ -258,7 +330,21 @@ async def test_x_mid_stream_aborts(tmp_path: Path, session_dir: Path) -> None:
         "human",
         False,
     )
-    assert run_record(session_dir)["status"] == "cancelled"
+    assert run_record(session_dir)["status"] == "failed"
+    assert app.return_value == 1
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_quitting_keys_mid_stream_cancel_the_run(
+    tmp_path: Path, session_dir: Path, key: str
+) -> None:
+    app = run_app(slow(tmp_path), session_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_streaming(pilot, 20)
+        await pilot.press(key)
+    log = records(session_dir)
+    assert [r["type"] for r in log][-2:] == ["attempt", "run"]
+    assert log[-1]["status"] == "cancelled"
     assert app.return_value == 130
 
 

@@ -20,6 +20,8 @@ import pytest
 from fakeserver import FakeServer, Reply
 from tui_helpers import write_task
 
+from escalatui.tui.terminal import QUIT_GRACE_S
+
 pytestmark = [pytest.mark.tmux, pytest.mark.timeout(90)]
 WAIT_S = 30.0
 ANSWER = (
@@ -143,3 +145,46 @@ def test_sigterm_mid_stream_ends_the_log_consistently(
     assert [r["type"] for r in records][-2:] == ["attempt", "run"]
     assert records[-2]["complete"] is False and records[-2]["output"].startswith("a very slow")
     assert records[-1]["status"] == "cancelled"
+
+
+def process_gone(pid: int) -> bool:
+    """The process has ended (a zombie not yet reaped counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+@pytest.mark.timeout(240)
+def test_closing_the_terminal_ends_the_app_every_time(
+    pane: Pane, tmp_path: Path, session_dir: Path
+) -> None:
+    """Killing the tmux session hangs up the terminal mid-stream: the app must end, and end
+    by quitting (its log closed with a `cancelled` run), not stay alive writing to nothing."""
+    loops = 5
+    answer = Reply.drip("a slow answer that keeps coming " * 100, delay_s=0.02)
+    with FakeServer(default=answer) as server:
+        model = {"provider": "openai", "base_url": server.base_url, "model": "m"}
+        path = write_task(tmp_path, {"m": model}, approval="manual", name="hangup-task")
+        for i in range(loops):
+            run_dir = session_dir / str(i)
+            pid_file = tmp_path / f"pid-{i}"
+            name = f"app{i}"
+            pane.start(
+                name, f"run {path} --session-dir {run_dir}", tmp_path / f"exit-{i}", pid_file
+            )
+            pane.wait_for(name, lambda s: "slow answer" in s, "the stream")
+            pid = int(pid_file.read_text())
+            pane.tmux("kill-session", "-t", name)
+            # Well before the backstop that ends a stuck app after QUIT_GRACE_S: this checks
+            # that the app quits by itself, not that the backstop works.
+            deadline = time.monotonic() + QUIT_GRACE_S * 0.8
+            while not process_gone(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not process_gone(pid):
+                os.kill(pid, signal.SIGKILL)
+                raise AssertionError(f"loop {i}: the app stayed alive after its terminal closed")
+            [log] = run_dir.glob("*.jsonl")
+            last = json.loads(log.read_text().strip().split("\n")[-1])
+            assert (last["type"], last["status"]) == ("run", "cancelled"), f"loop {i}: {last}"

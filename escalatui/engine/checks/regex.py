@@ -72,6 +72,7 @@ class RegexWorker:
             proc.stdin.write(json.dumps(request).encode() + b"\n")
             try:
                 await proc.stdin.drain()
+                # asyncio.timeout: unlike wait_for on 3.11, it never swallows a cancellation
                 async with asyncio.timeout(timeout_s):
                     size = await proc.stdout.readline()
                     reply = await proc.stdout.readexactly(int(size)) if size else b""

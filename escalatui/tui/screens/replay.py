@@ -119,7 +119,8 @@ class ReplayScreen(Screen[None]):
             self._wake.clear()
             start = loop.time()
             try:
-                await asyncio.wait_for(self._wake.wait(), remaining / speed)
+                async with asyncio.timeout(remaining / speed):  # never swallows a cancel
+                    await self._wake.wait()
             except TimeoutError:
                 return
             remaining -= (loop.time() - start) * speed

@@ -6,7 +6,7 @@ import contextlib
 import time
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -76,6 +76,9 @@ class RunScreen(Screen[None]):
         self._t0 = 0.0
         self._log_warned = False
         self._keys: tuple[bool, ...] = ()
+        # The attempt whose failed checks a person is overriding with `a`: set by the first
+        # press, cleared by the second (approve) or by any other key (cancelled).
+        self._confirming: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -179,13 +182,59 @@ class RunScreen(Screen[None]):
             return self.from_home and not self.running
         return True
 
+    def _key_for(self, action: str) -> str:
+        """The key bound to a decision (the user's keymap may have changed it)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action == f"decide('{action}')":
+                return key
+        return action
+
+    def _actions_for(self, key: str) -> set[str]:
+        active = self.active_bindings.get(key)
+        return set() if active is None else {active.binding.action}
+
+    def on_key(self, event: events.Key) -> None:
+        """A pending override confirmation eats the next key unless it is approve again;
+        escalate on the last tier says why nothing happens (its binding is dimmed)."""
+        actions = self._actions_for(event.key)
+        if self._confirming is not None and "decide('approve')" not in actions:
+            self._confirming = None
+            event.stop()
+            event.prevent_default()
+            self.notify("accept cancelled; the answer was not accepted", timeout=4)
+            return
+        if "decide('escalate')" in actions and self.running and not self.view.state.can_escalate:
+            event.stop()
+            event.prevent_default()
+            self._no_stronger_model()
+
+    def _no_stronger_model(self) -> None:
+        self.notify("no stronger model in the chain; retry or abort", timeout=4)
+
+    def _needs_confirmation(self) -> bool:
+        """Approving overrides the checks: they looked at this answer and did not accept it."""
+        ask = self.view.state.awaiting
+        return ask is not None and ask.proposed != "accept" and self.live.decider.waiting
+
     def action_decide(self, action: Action) -> None:
         """Approve, retry, escalate or abort: the pending question, else the running stream."""
         if not self.running:
             return
         if action == "escalate" and not self.view.state.can_escalate:
-            self.notify("No stronger model left in the chain; retry or abort.")
+            self._no_stronger_model()
             return
+        if action == "approve" and self._needs_confirmation():
+            key = self.view.state.current_key
+            if self._confirming != key:
+                self._confirming = key
+                again = self._key_for("approve")
+                self.notify(
+                    f"accept although the checks failed? press {again} again",
+                    severity="warning",
+                    timeout=10,
+                )
+                return
+        self._confirming = None
         if self.live.act(action) == "queued":
             self.notify(f"{action}: applies when the checks finish", timeout=3)
 
