@@ -110,12 +110,13 @@ class EscalatuiApp(App[int]):
         return driver_class(super().get_driver_class())
 
     def _quit_on_signals(self) -> None:
-        """SIGTERM and SIGHUP (the terminal went away) quit like `q`, so a run in progress
-        still ends its log with the partial attempt and a `cancelled` record."""
+        """SIGINT (a `kill -INT`; the Ctrl+C key arrives as a key), SIGTERM and SIGHUP (the
+        terminal went away) quit like `q`, so a run in progress still ends its log with the
+        partial attempt and a `cancelled` record, and the process exits 130."""
         if self.is_headless:
             return
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._quit_on_signal)
 
