@@ -51,7 +51,7 @@ class RunView(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-top"):
             with Vertical(id="run-side"):
-                yield Ladder(id="ladder")
+                yield Ladder(frozen=self.display_format.frozen, id="ladder")
                 yield Totals(self.display_format, id="totals")
             with Vertical(id="run-main"):
                 yield StreamView(id="stream")
