@@ -103,10 +103,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             from escalatui.demo import demo_note, demo_task
 
             loaded = demo_task()
+            note = demo_note(loaded)
             if args.headless or args.json:
-                print(demo_note(loaded), file=sys.stderr)
+                print(note, file=sys.stderr)
         else:
             loaded = load_task(args.task, user)
+            note = None
         task_input = _task_input(args)
         if args.headless or args.json:
             from escalatui.run_headless import run_headless
@@ -114,7 +116,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_headless(
                 loaded, user, _session_dir(args, user), task_input, args.approval, args.json
             )
-        return _tui(args, user, loaded=loaded, task_input=task_input)
+        return _tui(args, user, loaded=loaded, task_input=task_input, notice=note)
     return _tui(args, user)
 
 
@@ -148,7 +150,7 @@ def _validate(files: list[Path]) -> int:
 def _sessions(args: argparse.Namespace) -> int:
     import json
 
-    from escalatui.headless import inert
+    from escalatui.headless import cost_text, inert
     from escalatui.session import list_sessions
 
     found = list_sessions(_session_dir(args, _user_config()))
@@ -158,7 +160,7 @@ def _sessions(args: argparse.Namespace) -> int:
     if not found:
         print("no sessions yet")
     for s in found:
-        cost = "$?" if s.cost_usd is None else f"${s.cost_usd:.4f}"
+        cost = cost_text(s.cost_usd)
         print(
             f"{inert(s.started_at):24} {inert(s.status):10} {s.attempts:3} attempts {cost:>9}  "
             f"{inert(s.task)}  {s.path}"
@@ -207,5 +209,7 @@ def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
         **kw,
     )
     code = app.run()
+    for summary in app.exit_summaries():  # the terminal is ours again: say what happened
+        print(summary)
     # No code means the app stopped on an error (Textual printed it): return_code is then 1.
     return int(code) if isinstance(code, int) else (app.return_code or EXIT_OK)

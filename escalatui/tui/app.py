@@ -17,10 +17,12 @@ from escalatui.config.models import Approval
 from escalatui.engine.decisions import Action
 from escalatui.session import ReadResult, read_session
 from escalatui.tui.display import Display, screen_text
+from escalatui.tui.live_run import LiveRun
 from escalatui.tui.screens.home import HomeScreen
 from escalatui.tui.screens.problems import ProblemsScreen
 from escalatui.tui.screens.replay import ReplayScreen
 from escalatui.tui.screens.run import DECISION_ACTIONS, RunScreen
+from escalatui.tui.summary import summary_text
 
 
 class EscalatuiApp(App[int]):
@@ -43,6 +45,7 @@ class EscalatuiApp(App[int]):
         frozen: bool = False,
         task_sources: list[tuple[str, Path]] | None = None,
         replay_speed: float | None = 1.0,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
         self.user = user
@@ -55,6 +58,8 @@ class EscalatuiApp(App[int]):
         self.display_format = Display(frozen=frozen)
         self.task_sources = task_sources
         self.replay_speed = replay_speed
+        self.notice = notice
+        self.runs: list[LiveRun] = []  # every run started here, for the exit summary
 
     def on_mount(self) -> None:
         self._install_themes()
@@ -68,6 +73,8 @@ class EscalatuiApp(App[int]):
             )
         else:
             self.push_screen(HomeScreen(self.session_dir, self.task_sources, self.display_format))
+        if self.notice:
+            self.notify(screen_text(self.notice), timeout=20, markup=False)
 
     def _install_themes(self) -> None:
         """Register the bundled and user themes, then pick `--theme` / the config's theme."""
@@ -87,7 +94,7 @@ class EscalatuiApp(App[int]):
             self.theme = wanted
 
     def _run_screen(self, loaded: LoadedTask, from_home: bool) -> RunScreen:
-        return RunScreen(
+        screen = RunScreen(
             loaded,
             self.user,
             self.session_dir,
@@ -96,6 +103,16 @@ class EscalatuiApp(App[int]):
             self.display_format,
             from_home=from_home,
         )
+        self.runs.append(screen.live)
+        return screen
+
+    def exit_summaries(self) -> list[str]:
+        """What each run started in this app did, to print once the terminal is back."""
+        return [
+            summary_text(live.record, live.writer.path)
+            for live in self.runs
+            if live.record.task_name
+        ]
 
     def _quit_on_signals(self) -> None:
         """SIGTERM and SIGHUP (the terminal went away) quit like `q`, so a run in progress
@@ -185,6 +202,7 @@ def make_app(
     frozen: bool = False,
     task_sources: list[tuple[str, Path]] | None = None,
     replay_speed: float | None = 1.0,
+    notice: str | None = None,
 ) -> EscalatuiApp:
     """The app for the CLI and the tests. `frozen` pins clocks, durations and run ids (for
     snapshots); `task_sources` replaces the home screen's task directories."""
@@ -199,4 +217,5 @@ def make_app(
         frozen=frozen,
         task_sources=task_sources,
         replay_speed=replay_speed,
+        notice=notice,
     )

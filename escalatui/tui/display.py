@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from textual.content import Content
 
-from escalatui.headless import inert, warm_word
+from escalatui.headless import cost_text, inert, tokens_text, warm_word
 
 __all__ = ["Display", "one_line", "plain", "screen_text", "warm_word"]
 
@@ -59,15 +59,13 @@ class Display:
 
     @staticmethod
     def cost(usd: float | None) -> str:
-        """Dollars to four places, `$?` when the provider did not say."""
-        return "$?" if usd is None else f"${usd:.4f}"
+        """Dollars to four places, `cost unknown` when the provider did not say."""
+        return cost_text(usd)
 
     @staticmethod
     def tokens(prompt: int | None, completion: int | None) -> str:
-        """`prompt+completion` token counts, `?` for an unknown part."""
-        p = "?" if prompt is None else str(prompt)
-        c = "?" if completion is None else str(completion)
-        return f"{p}+{c}"
+        """`prompt+completion` token counts, `–` for an unknown part."""
+        return tokens_text(prompt, completion)
 
 
 # Characters that are not control codes but still change how a terminal lays text out (line

@@ -66,11 +66,11 @@ class History(DataTable[Text]):
             str(a.attempt),
             one_line(a.step, 10),
             one_line(a.model, 12 if a.simulated else 18) + (" (sim)" if a.simulated else ""),
-            warm_word(a.warm),
+            "–" if a.warm is None else warm_word(a.warm),  # a dash, as for unknown tokens
             fmt.seconds(a.duration_ms),
             fmt.seconds(a.ttft_ms),
             fmt.tokens(a.prompt_tokens, a.completion_tokens),
-            fmt.cost(a.cost_usd),
+            "unknown" if a.cost_usd is None else fmt.cost(a.cost_usd),  # the column says cost
         ]
         row = [Text(c) for c in cells]
         row.append(Text(a.verdict, style=_verdict_style(a.verdict)))
