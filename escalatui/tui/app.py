@@ -179,7 +179,10 @@ class EscalatuiApp(App[int]):
             )
         if isinstance(screen, ReplayScreen):
             yield SystemCommand("Pause / play", "Pause or resume the replay", screen.action_pause)
-            yield SystemCommand("Step", "Play to the next event", screen.action_step)
+            yield SystemCommand("Step", "Play one event (a chunk of text)", screen.action_step)
+            yield SystemCommand(
+                "Next attempt", "Play to the next attempt", screen.action_next_attempt
+            )
             yield SystemCommand("Speed", "Real time, ×2, ×10, instant", screen.action_speed)
 
 

@@ -95,17 +95,44 @@ async def test_pause_step_and_speed(tmp_path: Path, session_dir: Path) -> None:
         await pilot.pause(0.3)
         assert screen.position == held  # paused means paused
         steps = 0
+        text_steps = 0
+        unplayed = len(screen.events) - held
         while not screen.finished:
             before = screen.position
             await pilot.press("n")
             await wait_for(pilot, lambda: screen.position > before, "a step")  # noqa: B023
-            played = screen.events[before : screen.position]
-            # A step plays stream text up to, and including, one other event.
-            assert all(isinstance(e, Delta) for e in played[:-1])
-            assert not isinstance(played[-1], Delta)
+            await pilot.pause(0.05)
+            # One step plays one event: a chunk of text is a step of its own.
+            assert screen.position == before + 1
+            text_steps += isinstance(screen.events[before], Delta)
             steps += 1
-        assert steps >= 5
+        assert steps == unplayed and text_steps >= 2
         assert screen.view.state.finished is not None
+        await pilot.press("q")
+
+
+async def test_next_attempt_and_the_position_as_step_and_attempt(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    app = replay_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await pilot.press("space")
+        starts = [i for i, e in enumerate(screen.events) if isinstance(e, AttemptStarted)]
+        assert len(starts) == 3
+        for number, start in enumerate(starts, 1):
+            if start < screen.position:
+                continue  # played before the pause
+            await pilot.press("N")
+            await wait_for(pilot, lambda: screen.position > start, "the next attempt")  # noqa: B023
+            await pilot.pause(0.05)
+            assert screen.position == start + 1  # stopped right at the attempt's start
+            status = str(screen.query_one("#replay-status").render())
+            assert f"step 1/1 · attempt {number}/3 · event {start + 1}/" in status
+        await pilot.press("N")  # no attempt left: plays to the end
+        await wait_for(pilot, lambda: screen.finished, "the end")
         await pilot.press("q")
 
 

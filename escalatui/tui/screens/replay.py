@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,7 +12,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from escalatui.engine.events import Delta, RunFinished
+from escalatui.engine.events import AttemptStarted, Delta, Event, RunFinished, RunStarted
 from escalatui.session import ReadResult
 from escalatui.tui.display import Display, screen_text
 from escalatui.tui.screens.attempt import AttemptScreen
@@ -36,6 +37,7 @@ class ReplayScreen(Screen[None]):
     BINDINGS = [
         Binding("space", "pause", "Pause/play", id="pause", priority=True),
         Binding("n", "step", "Step", id="step", priority=True),
+        Binding("N", "next_attempt", "Next attempt", id="next-attempt", priority=True),
         Binding("right", "step", "Step", id="step-right", show=False, priority=True),
         Binding("s", "speed", "Speed", id="speed"),
         Binding("escape", "back", "Home", id="back"),
@@ -60,8 +62,12 @@ class ReplayScreen(Screen[None]):
         self.paused = paused
         self.position = 0
         """How many events have been played."""
-        self._step_pending = False
+        self._until: Callable[[Event], bool] | None = None
+        """While stepping: play without waiting until an event this says yes to."""
         self._wake = asyncio.Event()
+        self._places = _places(result.events)
+        self._steps = next((len(e.steps) for e in self.events if isinstance(e, RunStarted)), 0)
+        self._attempts = sum(isinstance(e, AttemptStarted) for e in self.events)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,9 +102,12 @@ class ReplayScreen(Screen[None]):
             previous = self.times[i]
             self.view.feed(event)
             self.position = i + 1
+            stepped = self._until is not None and self._until(event)
+            if stepped:
+                self._until = None
             if not isinstance(event, Delta):
-                self._step_pending = False
                 self.query_one(Totals).set_elapsed(self.times[i])
+            if stepped or not isinstance(event, Delta):
                 self._show_position()
         self._show_position()
         self.refresh_bindings()
@@ -108,7 +117,7 @@ class ReplayScreen(Screen[None]):
         or a speed change takes effect at once."""
         loop = asyncio.get_running_loop()
         remaining = gap
-        while not self._step_pending:
+        while self._until is None:
             if self.paused:
                 self._wake.clear()
                 await self._wake.wait()
@@ -139,9 +148,21 @@ class ReplayScreen(Screen[None]):
             Content.assemble(
                 ("replay ", "bold"),
                 (state, "$text-accent"),
-                (f" · event {self.position}/{total}", "$text-muted"),
+                (f" · {self.place_text()}event {self.position}/{total}", "$text-muted"),
             )
         )
+
+    def place_text(self) -> str:
+        """`step 1/2 · attempt 3/5 · ` for the last event played (empty before the first)."""
+        if self.position == 0:
+            return ""
+        step, attempt = self._places[self.position - 1]
+        parts = []
+        if step is not None:
+            parts.append(f"step {step + 1}/{max(self._steps, step + 1)}")
+        if attempt:
+            parts.append(f"attempt {attempt}/{self._attempts}")
+        return "".join(p + " · " for p in parts)
 
     def action_pause(self) -> None:
         """Pause or go on."""
@@ -150,9 +171,16 @@ class ReplayScreen(Screen[None]):
         self._show_position()
 
     def action_step(self) -> None:
-        """Play up to the next event that is not stream text (pauses first)."""
+        """Play one event: a chunk of text, or whatever comes next (pauses first)."""
+        self._step(lambda event: True)
+
+    def action_next_attempt(self) -> None:
+        """Play up to and including the next attempt's start (pauses first)."""
+        self._step(lambda event: isinstance(event, AttemptStarted))
+
+    def _step(self, until: Callable[[Event], bool]) -> None:
         self.paused = True
-        self._step_pending = True
+        self._until = until
         self._wake.set()
         self._show_position()
 
@@ -167,7 +195,7 @@ class ReplayScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
             return self.from_home
-        if action in ("pause", "step", "speed"):
+        if action in ("pause", "step", "next_attempt", "speed"):
             return not self.finished or None
         return True
 
@@ -179,3 +207,19 @@ class ReplayScreen(Screen[None]):
     @on(History.Opened)
     def open_attempt(self, message: History.Opened) -> None:
         self.app.push_screen(AttemptScreen(message.attempt, self.display_format))
+
+
+def _places(events: list[Event]) -> list[tuple[int | None, int]]:
+    """For each event: the step index it belongs to and how many attempts had started by then
+    (counted over the whole run, so `attempt 3/5` reads as the third of five)."""
+    places: list[tuple[int | None, int]] = []
+    step: int | None = None
+    attempts = 0
+    for event in events:
+        index = getattr(event, "step_index", None)
+        if isinstance(index, int):
+            step = index
+        if isinstance(event, AttemptStarted):
+            attempts += 1
+        places.append((step, attempts))
+    return places
