@@ -76,11 +76,19 @@ def _user_config() -> UserConfig:
     return load_user_config(paths.config_file())
 
 
-def _session_dir(args: argparse.Namespace, user: UserConfig) -> Path:
+def _user_config_if_any() -> UserConfig | None:
+    """The user config, or None when there is no config file: the TUI then uses the defaults
+    without importing the config models before its first frame."""
+    from escalatui import paths
+
+    return _user_config() if paths.config_file().exists() else None
+
+
+def _session_dir(args: argparse.Namespace, user: UserConfig | None) -> Path:
     given = getattr(args, "session_dir", None)
     if given:
         return Path(given)
-    if user.session_dir:
+    if user is not None and user.session_dir:
         return Path(user.session_dir).expanduser()
     from escalatui import paths
 
@@ -95,6 +103,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _sessions(args)
     if command == "replay":
         return _replay(args)
+    if command not in ("run", "demo"):
+        return _tui(args, _user_config_if_any())  # the home screen
     from escalatui.config import load_task
 
     user = _user_config()
@@ -192,10 +202,10 @@ def _replay(args: argparse.Namespace) -> int:
                     f"{args.session}: cannot show a {type(event).__name__}: {exc}", file=sys.stderr
                 )
         return EXIT_OK
-    return _tui(args, _user_config(), replay=result)
+    return _tui(args, _user_config_if_any(), replay=result)
 
 
-def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
+def _tui(args: argparse.Namespace, user: UserConfig | None, **kw: Any) -> int:
     try:
         from escalatui.tui.app import make_app
     except ImportError as exc:

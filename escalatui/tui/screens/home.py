@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -23,7 +24,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label
 from textual.worker import get_current_worker
 
-from escalatui.config import ConfigError, UserConfig, load_task
+if TYPE_CHECKING:
+    from escalatui.config import UserConfig
+
 from escalatui.session import SessionSummary
 from escalatui.session.reader import summarize
 from escalatui.tui.catalog import TaskEntry, find_tasks
@@ -125,11 +128,11 @@ class HomeScreen(Screen[None]):
     def validate_tasks(self, entries: list[TaskEntry]) -> None:
         """Load every listed task file as a run would, and mark the broken ones."""
         worker = get_current_worker()
-        user = getattr(self.app, "user", None)
+        user = getattr(self.app, "user", None)  # the app's config (loaded here if need be)
         for entry in entries:
             if worker.is_cancelled:
                 return
-            problem = first_problem(entry.path, user if isinstance(user, UserConfig) else None)
+            problem = first_problem(entry.path, user)
             self.app.call_from_thread(self._mark_task, entry.path, problem)
 
     def _mark_task(self, path: Path, problem: str | None) -> None:
@@ -342,6 +345,8 @@ class HomeScreen(Screen[None]):
 
 def first_problem(path: Path, user: UserConfig | None) -> str | None:
     """The first thing wrong with a task file (with its line), or None when it loads."""
+    from escalatui.config import ConfigError, load_task
+
     try:
         load_task(path, user)
     except ConfigError as exc:
