@@ -179,6 +179,15 @@ def _sessions(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    if not (args.headless or args.json):
+        # The TUI reads the log after its first frame (a long session takes a while to read).
+        try:
+            with open(args.session, "rb"):
+                pass
+        except OSError as exc:
+            print(f"{args.session}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return _tui(args, _user_config_if_any(), replay_path=args.session)
     from escalatui.headless import HeadlessPrinter
     from escalatui.session import read_session
 

@@ -61,6 +61,7 @@ class EscalatuiApp(App[int]):
         task_sources: list[tuple[str, Path]] | None = None,
         replay_speed: float | None = 1.0,
         notice: str | None = None,
+        replay_path: Path | None = None,
     ) -> None:
         super().__init__()
         self._user = user
@@ -69,6 +70,7 @@ class EscalatuiApp(App[int]):
         self.loaded = loaded
         self.task_input = task_input
         self.replay = replay
+        self.replay_path = replay_path
         self.theme_name = theme or (user.theme if user is not None else None)
         self.display_format = Display(frozen=frozen)
         self.task_sources = task_sources
@@ -92,11 +94,16 @@ class EscalatuiApp(App[int]):
         self._quit_on_signals()
         if self.loaded is not None:
             self.push_screen(self._run_screen(self.loaded, from_home=False))
-        elif self.replay is not None:
+        elif self.replay is not None or self.replay_path is not None:
             from escalatui.tui.screens.replay import ReplayScreen
 
             self.push_screen(
-                ReplayScreen(self.replay, self.display_format, speed=self.replay_speed)
+                ReplayScreen(
+                    self.replay,
+                    self.display_format,
+                    speed=self.replay_speed,
+                    path=self.replay_path,
+                )
             )
         else:
             self.push_screen(HomeScreen(self.session_dir, self.task_sources, self.display_format))
@@ -249,6 +256,7 @@ def make_app(
     task_sources: list[tuple[str, Path]] | None = None,
     replay_speed: float | None = 1.0,
     notice: str | None = None,
+    replay_path: Path | None = None,
 ) -> EscalatuiApp:
     """The app for the CLI and the tests. `frozen` pins clocks, durations and run ids (for
     snapshots); `task_sources` replaces the home screen's task directories."""
@@ -264,4 +272,5 @@ def make_app(
         task_sources=task_sources,
         replay_speed=replay_speed,
         notice=notice,
+        replay_path=replay_path,
     )

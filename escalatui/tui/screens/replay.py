@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from escalatui.engine.events import AttemptStarted, Delta, Event, RunFinished, RunStarted
-from escalatui.session import ReadResult
+from escalatui.session import ReadResult, read_session
 from escalatui.tui.display import Display, screen_text
 from escalatui.tui.screens.attempt import AttemptScreen
 from escalatui.tui.timeline import timeline
@@ -45,16 +46,21 @@ class ReplayScreen(Screen[None]):
 
     def __init__(
         self,
-        result: ReadResult,
+        result: ReadResult | None,
         display: Display,
         from_home: bool = False,
         speed: float | None = 1.0,
         paused: bool = False,
+        path: Path | None = None,
     ) -> None:
+        """Replay `result`; or, given only `path`, read that log after the first frame (a long
+        session takes a while to read, and the screen should not wait for it)."""
         super().__init__()
+        self.path = path if result is None else result.path
         self.result = result
-        self.events = result.events
-        self.times = timeline(result.events)
+        self.events: list[Event] = []
+        self.times: list[float] = []
+        self.loaded = False
         self.display_format = display
         self.from_home = from_home
         self.view = RunView(display, id="run-view")
@@ -65,9 +71,9 @@ class ReplayScreen(Screen[None]):
         self._until: Callable[[Event], bool] | None = None
         """While stepping: play without waiting until an event this says yes to."""
         self._wake = asyncio.Event()
-        self._places = _places(result.events)
-        self._steps = next((len(e.steps) for e in self.events if isinstance(e, RunStarted)), 0)
-        self._attempts = sum(isinstance(e, AttemptStarted) for e in self.events)
+        self._places: list[tuple[int | None, int]] = []
+        self._steps = 0
+        self._attempts = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -76,9 +82,50 @@ class ReplayScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        name = "session.jsonl" if self.display_format.frozen else self.result.path.name
+        name = (
+            "session.jsonl" if self.display_format.frozen else self.path.name if self.path else ""
+        )
         self.query_one(Totals).session = name
-        for problem in self.result.problems:
+        if self.result is not None:
+            self._start(self.result)
+        else:
+            self._show_position()
+            self.call_after_refresh(self.read_log)
+
+    @work(thread=True, exclusive=True, group="replay-read", exit_on_error=False)
+    def read_log(self) -> None:
+        """Read the session log off the event loop, then play it."""
+        assert self.path is not None
+        try:
+            result = read_session(self.path)
+        except OSError as exc:
+            problem = f"{self.path}: cannot read: {exc.strerror or exc}"
+            self.app.call_from_thread(self._unplayable, "Session cannot be opened", [problem])
+            return
+        if not result.events:
+            problems = result.problems or ["no session records found"]
+            title = f"{self.path.name} has nothing to replay"
+            self.app.call_from_thread(self._unplayable, title, problems)
+            return
+        times = timeline(result.events)  # here too: thousands of events take a moment
+        self.app.call_from_thread(self._start, result, times)
+
+    def _unplayable(self, title: str, problems: list[str]) -> None:
+        from escalatui.tui.screens.problems import ProblemsScreen
+
+        self.loaded = True
+        self._show_position()
+        self.app.push_screen(ProblemsScreen(title, problems))
+
+    def _start(self, result: ReadResult, times: list[float] | None = None) -> None:
+        self.result = result
+        self.events = result.events
+        self.times = times if times is not None else timeline(result.events)
+        self._places = _places(result.events)
+        self._steps = next((len(e.steps) for e in self.events if isinstance(e, RunStarted)), 0)
+        self._attempts = sum(isinstance(e, AttemptStarted) for e in self.events)
+        self.loaded = True
+        for problem in result.problems:
             self.notify(
                 screen_text(problem),
                 title="Session log",
@@ -91,7 +138,7 @@ class ReplayScreen(Screen[None]):
 
     @property
     def finished(self) -> bool:
-        return self.position >= len(self.events)
+        return self.loaded and self.position >= len(self.events)
 
     @work(exclusive=True, group="replay", exit_on_error=False)
     async def play(self) -> None:
@@ -135,7 +182,9 @@ class ReplayScreen(Screen[None]):
 
     def _show_position(self) -> None:
         total = len(self.events)
-        if self.finished:
+        if not self.loaded:
+            state = "reading the session log…"
+        elif self.finished:
             ended = any(isinstance(e, RunFinished) for e in self.events)
             state = (
                 "end of session"
