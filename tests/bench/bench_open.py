@@ -1,7 +1,9 @@
 """Time to the first frame: escalatui's screens against a bare Textual app, in the same run.
 
 Prints numbers and ratios; asserts nothing about speed. Run:
-`python tests/bench/bench_open.py` (`--n 7`, `--size 120x36`).
+`python tests/bench/bench_open.py` (`--n 7`, `--size 120x36`, `--before DIR`: also time the
+escalatui in another checkout, e.g. `git archive main | tar -x -C DIR`, for a before/after).
+On a busy machine the minimum is the steadier figure; both are printed.
 
 Each case is a fresh process on a pseudo-terminal of its own (so imports, start-up and the
 real Textual driver all count), timed from just before it is started to the moment the
@@ -46,6 +48,16 @@ class Bare(App):
         yield Footer()
 
 Bare().run()
+"""
+
+
+# Runs escalatui from the checkout in argv[1] (not the installed one): for --before.
+FROM_CHECKOUT = """
+import runpy, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, sys.argv[1])
+sys.argv = ["escalatui", *sys.argv[2:]]
+runpy.run_module("escalatui", run_name="__main__", alter_sys=True)
 """
 
 
@@ -183,6 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=7, help="runs of each case")
     parser.add_argument("--size", default="120x36", help="terminal COLSxROWS")
+    parser.add_argument("--before", type=Path, help="another checkout to time alongside")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-open-") as tmp:
         root = Path(tmp)
@@ -195,30 +208,14 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS")}
         env |= {"TERM": "xterm-256color", "ESCALATUI_CONFIG": str(root / "config.toml")}
         env.pop("OPENROUTER_API_KEY", None)
-        escalatui = [PY, "-m", "escalatui"]
         cases: dict[str, tuple[list[str], bytes, dict[str, str]]] = {
             "bare textual (baseline)": ([PY, "-c", BARE], b"bare-app-ready", env),
-            "home, 0 sessions": (
-                [*escalatui, "--session-dir", str(empty)],
-                b"Past sessions",
-                env,
-            ),
-            "home, 1000 sessions": (
-                [*escalatui, "--session-dir", str(full)],
-                b"Past sessions",
-                env,
-            ),
-            "demo run screen": (
-                [*escalatui, "demo", "--session-dir", str(root / "demo-sessions")],
-                b"chain",
-                env,
-            ),
-            "replay, 10k attempts": (
-                [*escalatui, "replay", str(big)],
-                b"replay",
-                env,
-            ),
         }
+        launchers = {"": [PY, "-m", "escalatui"]}
+        if args.before:
+            launchers["before: "] = [PY, "-c", FROM_CHECKOUT, str(args.before.resolve())]
+        for label, escalatui in launchers.items():
+            cases |= escalatui_cases(label, escalatui, root, empty, full, big, env)
         for argv, marker, case_env in cases.values():  # warm the OS file cache
             first_frame(argv, marker, case_env, here, args.size)
         times: dict[str, list[float]] = {name: [] for name in cases}
@@ -226,16 +223,47 @@ def main() -> None:
             for name, (argv, marker, case_env) in cases.items():
                 times[name].append(first_frame(argv, marker, case_env, here, args.size))
     base = statistics.median(times["bare textual (baseline)"])
+    base_min = min(times["bare textual (baseline)"])
     print(
-        f"python {sys.version.split()[0]}; terminal {args.size}; median of {args.n} runs each "
+        f"python {sys.version.split()[0]}; terminal {args.size}; {args.n} runs each "
         "(process start to the first frame on the terminal)"
     )
     for name, samples in times.items():
-        median = statistics.median(samples)
+        median, least = statistics.median(samples), min(samples)
         print(
-            f"  {name:26}: {median * 1000:7.1f} ms  ({median / base:4.2f}x bare)"
-            f"  [min {min(samples) * 1000:.0f}, max {max(samples) * 1000:.0f}]"
+            f"  {name:34}: median {median * 1000:7.1f} ms ({median / base:4.2f}x bare)"
+            f"   min {least * 1000:7.1f} ms ({least / base_min:4.2f}x bare)"
         )
+
+
+def escalatui_cases(
+    label: str,
+    escalatui: list[str],
+    root: Path,
+    empty: Path,
+    full: Path,
+    big: Path,
+    env: dict[str, str],
+) -> dict[str, tuple[list[str], bytes, dict[str, str]]]:
+    demo_dir = root / f"demo-sessions{len(label)}"
+    return {
+        f"{label}home, 0 sessions": (
+            [*escalatui, "--session-dir", str(empty)],
+            b"Past sessions",
+            env,
+        ),
+        f"{label}home, 1000 sessions": (
+            [*escalatui, "--session-dir", str(full)],
+            b"Past sessions",
+            env,
+        ),
+        f"{label}demo run screen": (
+            [*escalatui, "demo", "--session-dir", str(demo_dir)],
+            b"chain",
+            env,
+        ),
+        f"{label}replay, 10k attempts": ([*escalatui, "replay", str(big)], b"replay", env),
+    }
 
 
 if __name__ == "__main__":
