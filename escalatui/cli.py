@@ -234,11 +234,19 @@ def _user_config() -> UserConfig:
     return load_user_config(paths.config_file())
 
 
-def _session_dir(args: argparse.Namespace, user: UserConfig) -> Path:
+def _user_config_if_any() -> UserConfig | None:
+    """The user config, or None when there is no config file: the TUI then uses the defaults
+    without importing the config models before its first frame."""
+    from escalatui import paths
+
+    return _user_config() if paths.config_file().exists() else None
+
+
+def _session_dir(args: argparse.Namespace, user: UserConfig | None) -> Path:
     given = getattr(args, "session_dir", None)
     if given:
         return Path(given)
-    if user.session_dir:
+    if user is not None and user.session_dir:
         return Path(user.session_dir).expanduser()
     from escalatui import paths
 
@@ -259,6 +267,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from escalatui.starter import write_starter
 
         return write_starter(args.name, args.provider, args.cloud)
+    if command not in ("run", "demo"):
+        return _tui(args, _user_config_if_any())  # the home screen
     from escalatui.config import load_task
 
     with interrupts.deferred():  # reading the config and the task is start-up too
@@ -267,22 +277,22 @@ def _dispatch(args: argparse.Namespace) -> int:
             from escalatui.demo import demo_note, demo_task
 
             loaded = demo_task()
+            note = demo_note(loaded)
             if args.headless or args.json:
-                print(demo_note(loaded), file=sys.stderr)
-        elif command == "run":
+                print(note, file=sys.stderr)
+        else:
             loaded = load_task(args.task, user)
+            note = None
             if _refuse_missing_keys(loaded, user):
                 return EXIT_BAD_INPUT
-    if command in ("run", "demo"):
-        task_input = _task_input(args)  # not held: a FIFO or a device may block
-        if args.headless or args.json:
-            from escalatui.run_headless import run_headless
+    task_input = _task_input(args)  # not held: a FIFO or a device may block
+    if args.headless or args.json:
+        from escalatui.run_headless import run_headless
 
-            return run_headless(
-                loaded, user, _session_dir(args, user), task_input, args.approval, args.json
-            )
-        return _tui(args, user, loaded=loaded, task_input=task_input)
-    return _tui(args, user)
+        return run_headless(
+            loaded, user, _session_dir(args, user), task_input, args.approval, args.json
+        )
+    return _tui(args, user, loaded=loaded, task_input=task_input, notice=note)
 
 
 def _task_input(args: argparse.Namespace) -> str | None:
@@ -377,6 +387,15 @@ def _sessions(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    if not (args.headless or args.json):
+        # The TUI reads the log after its first frame (a long session takes a while to read).
+        try:
+            with open(args.session, "rb"):
+                pass
+        except OSError as exc:
+            print(f"{args.session}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return _tui(args, _user_config_if_any(), replay_path=args.session)
     from escalatui.headless import HeadlessPrinter
     from escalatui.inert import inert
     from escalatui.session import read_session
@@ -402,10 +421,10 @@ def _replay(args: argparse.Namespace) -> int:
                     inert(f"{name}: cannot show a {type(event).__name__}: {exc}"), file=sys.stderr
                 )
         return EXIT_OK
-    return _tui(args, _user_config(), replay=result)
+    return _tui(args, _user_config_if_any(), replay=result)
 
 
-def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
+def _tui(args: argparse.Namespace, user: UserConfig | None, **kw: Any) -> int:
     try:
         from escalatui.tui.app import make_app
     except ImportError as exc:
@@ -420,5 +439,7 @@ def _tui(args: argparse.Namespace, user: UserConfig, **kw: Any) -> int:
     )
     code = app.run()
     app.end_if_signalled(code)  # the terminal may be gone: no slow clean-up for no one
+    for summary in app.exit_summaries():  # the terminal is ours again: say what happened
+        print(summary)
     # No code means the app stopped on an error (Textual printed it): return_code is then 1.
     return int(code) if isinstance(code, int) else (app.return_code or EXIT_OK)

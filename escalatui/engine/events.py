@@ -7,6 +7,7 @@ back into its event, so a replay is fed exactly what a live run was.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
@@ -238,12 +239,18 @@ def strict_json(value: Any, *, ensure_ascii: bool = True) -> str:
         return json.dumps(finite(value), ensure_ascii=ensure_ascii, allow_nan=False)
 
 
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    """A record type's field names, worked out once (a replay rebuilds many thousand events)."""
+    return frozenset(f.name for f in fields(cls))
+
+
 def event_from_record(record: dict[str, Any]) -> Event | None:
     """Rebuild an event from a logged record; unknown types give None. Extra keys are ignored."""
     cls = RECORD_TYPES.get(str(record.get("type")))
     if cls is None:
         return None
-    names = {f.name for f in fields(cls)}
+    names = _field_names(cls)
     data = {k: v for k, v in record.items() if k in names}
     if cls is StepStarted:
         data["chain"] = tuple(Tier(**t) for t in data.get("chain", ()))

@@ -1,27 +1,44 @@
-"""The Textual app and the one factory (`make_app`) the CLI and the tests both use."""
+"""The Textual app and the one factory (`make_app`) the CLI and the tests both use.
+
+Imports are lazy where they can be: the first frame should cost little more than a bare Textual
+app's, so the run screen (and with it the engine, the providers and their HTTP stack) and the
+config models load when first needed, not before the home screen is drawn.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.driver import Driver
 from textual.screen import ModalScreen, Screen
 
-from escalatui.config import ConfigError, LoadedTask, UserConfig, load_task
-from escalatui.config.models import Approval
-from escalatui.engine.decisions import Action
-from escalatui.session import ReadResult, read_session
 from escalatui.tui.display import Display, screen_text
 from escalatui.tui.screens.home import HomeScreen
-from escalatui.tui.screens.problems import ProblemsScreen
-from escalatui.tui.screens.replay import ReplayScreen
-from escalatui.tui.screens.run import DECISION_ACTIONS, RunScreen
+
+if TYPE_CHECKING:
+    from escalatui.config import LoadedTask, UserConfig
+    from escalatui.config.models import Approval
+    from escalatui.engine.decisions import Action
+    from escalatui.session import ReadResult
+    from escalatui.tui.live_run import LiveRun
+    from escalatui.tui.screens.run import RunScreen
+
+RUN_SCREEN_MODULE = "escalatui.tui.screens.run"
+REPLAY_SCREEN_MODULE = "escalatui.tui.screens.replay"
+
+
+def _loaded_class(module: str, name: str) -> type | None:
+    """A screen class if its module was imported (no screen of it can exist otherwise)."""
+    found = sys.modules.get(module)
+    return getattr(found, name, None) if found is not None else None
 
 
 class EscalatuiApp(App[int]):
@@ -39,7 +56,7 @@ class EscalatuiApp(App[int]):
     def __init__(
         self,
         *,
-        user: UserConfig,
+        user: UserConfig | None,
         session_dir: Path,
         approval: Approval | None = None,
         loaded: LoadedTask | None = None,
@@ -49,32 +66,56 @@ class EscalatuiApp(App[int]):
         frozen: bool = False,
         task_sources: list[tuple[str, Path]] | None = None,
         replay_speed: float | None = 1.0,
+        notice: str | None = None,
+        replay_path: Path | None = None,
     ) -> None:
         super().__init__()
-        self.user = user
+        self._user = user
         self.session_dir = session_dir
         self.approval = approval
         self.loaded = loaded
         self.task_input = task_input
         self.replay = replay
-        self.theme_name = theme or user.theme
+        self.replay_path = replay_path
+        self.theme_name = theme or (user.theme if user is not None else None)
         self.display_format = Display(frozen=frozen)
         self.task_sources = task_sources
         self.replay_speed = replay_speed
         self.signalled = False
+        self.notice = notice
+        self.runs: list[LiveRun] = []  # every run started here, for the exit summary
+
+    @property
+    def user(self) -> UserConfig:
+        """The user config; none given (no config file) means the defaults."""
+        if self._user is None:
+            from escalatui.config import UserConfig
+
+            self._user = UserConfig()
+        return self._user
 
     def on_mount(self) -> None:
         self._install_themes()
-        self.set_keymap(self.user.keymap)
+        if self._user is not None:
+            self.set_keymap(self._user.keymap)
         self._quit_on_signals()
         if self.loaded is not None:
             self.push_screen(self._run_screen(self.loaded, from_home=False))
-        elif self.replay is not None:
+        elif self.replay is not None or self.replay_path is not None:
+            from escalatui.tui.screens.replay import ReplayScreen
+
             self.push_screen(
-                ReplayScreen(self.replay, self.display_format, speed=self.replay_speed)
+                ReplayScreen(
+                    self.replay,
+                    self.display_format,
+                    speed=self.replay_speed,
+                    path=self.replay_path,
+                )
             )
         else:
             self.push_screen(HomeScreen(self.session_dir, self.task_sources, self.display_format))
+        if self.notice:
+            self.notify(screen_text(self.notice), timeout=20, markup=False)
 
     def _install_themes(self) -> None:
         """Register the bundled and user themes, then pick `--theme` / the config's theme."""
@@ -94,7 +135,9 @@ class EscalatuiApp(App[int]):
             self.theme = wanted
 
     def _run_screen(self, loaded: LoadedTask, from_home: bool) -> RunScreen:
-        return RunScreen(
+        from escalatui.tui.screens.run import RunScreen
+
+        screen = RunScreen(
             loaded,
             self.user,
             self.session_dir,
@@ -103,6 +146,18 @@ class EscalatuiApp(App[int]):
             self.display_format,
             from_home=from_home,
         )
+        self.runs.append(screen.live)
+        return screen
+
+    def exit_summaries(self) -> list[str]:
+        """What each run started in this app did, to print once the terminal is back."""
+        from escalatui.tui.summary import summary_text
+
+        return [
+            summary_text(live.record, live.writer.path)
+            for live in self.runs
+            if live.record.task_name
+        ]
 
     def get_driver_class(self) -> type[Driver]:
         from escalatui.tui.terminal import driver_class
@@ -139,6 +194,9 @@ class EscalatuiApp(App[int]):
     # -- from the home screen ---------------------------------------------------------
 
     def on_home_screen_task_chosen(self, message: HomeScreen.TaskChosen) -> None:
+        from escalatui.config import ConfigError, load_task
+        from escalatui.tui.screens.problems import ProblemsScreen
+
         try:
             loaded = load_task(message.path, self.user)
         except ConfigError as exc:
@@ -148,6 +206,10 @@ class EscalatuiApp(App[int]):
         self.push_screen(self._run_screen(loaded, from_home=True))
 
     def on_home_screen_session_chosen(self, message: HomeScreen.SessionChosen) -> None:
+        from escalatui.session import read_session
+        from escalatui.tui.screens.problems import ProblemsScreen
+        from escalatui.tui.screens.replay import ReplayScreen
+
         try:
             result = read_session(message.path)
         except OSError as exc:
@@ -167,11 +229,12 @@ class EscalatuiApp(App[int]):
     async def action_quit(self) -> None:
         """Quit; a run still going is cancelled first and its log closed consistent."""
         code = 0
+        run_screen = _loaded_class(RUN_SCREEN_MODULE, "RunScreen")
         for screen in reversed(self.screen_stack):
-            if isinstance(screen, RunScreen) and await screen.stop_run():
+            if run_screen and isinstance(screen, run_screen) and await screen.stop_run():
                 code = 130
         top = next((s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen)), None)
-        if code == 0 and isinstance(top, RunScreen):
+        if code == 0 and run_screen and isinstance(top, run_screen):
             code = top.exit_code or 0
         self.exit(code)
 
@@ -179,7 +242,11 @@ class EscalatuiApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if isinstance(screen, RunScreen) and screen.running:
+        run_screen = _loaded_class(RUN_SCREEN_MODULE, "RunScreen")
+        replay_screen = _loaded_class(REPLAY_SCREEN_MODULE, "ReplayScreen")
+        if run_screen and isinstance(screen, run_screen) and screen.running:
+            from escalatui.tui.screens.run import DECISION_ACTIONS
+
             for action, help_text in DECISION_ACTIONS.items():
                 yield SystemCommand(
                     action.capitalize(), help_text, _bound(screen.action_decide, action)
@@ -189,9 +256,12 @@ class EscalatuiApp(App[int]):
                 "Edit the feedback, then retry or escalate",
                 screen.action_edit_feedback,
             )
-        if isinstance(screen, ReplayScreen):
+        if replay_screen and isinstance(screen, replay_screen):
             yield SystemCommand("Pause / play", "Pause or resume the replay", screen.action_pause)
-            yield SystemCommand("Step", "Play to the next event", screen.action_step)
+            yield SystemCommand("Step", "Play one event (a chunk of text)", screen.action_step)
+            yield SystemCommand(
+                "Next attempt", "Play to the next attempt", screen.action_next_attempt
+            )
             yield SystemCommand("Speed", "Real time, ×2, ×10, instant", screen.action_speed)
 
 
@@ -204,7 +274,7 @@ def _bound(method: Callable[[Action], None], action: Action) -> Callable[[], Non
 
 def make_app(
     *,
-    user: UserConfig,
+    user: UserConfig | None,
     session_dir: Path,
     theme: str | None = None,
     approval: str | None = None,
@@ -214,6 +284,8 @@ def make_app(
     frozen: bool = False,
     task_sources: list[tuple[str, Path]] | None = None,
     replay_speed: float | None = 1.0,
+    notice: str | None = None,
+    replay_path: Path | None = None,
 ) -> EscalatuiApp:
     """The app for the CLI and the tests. `frozen` pins clocks, durations and run ids (for
     snapshots); `task_sources` replaces the home screen's task directories."""
@@ -228,4 +300,6 @@ def make_app(
         frozen=frozen,
         task_sources=task_sources,
         replay_speed=replay_speed,
+        notice=notice,
+        replay_path=replay_path,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from textual.content import Content
 
 from escalatui.engine.money import total, usd
-from escalatui.headless import inert, warm_word
+from escalatui.headless import inert, tokens_text, warm_word
 
 __all__ = ["Display", "one_line", "plain", "screen_text", "warm_word"]
 
@@ -69,10 +69,8 @@ class Display:
 
     @staticmethod
     def tokens(prompt: int | None, completion: int | None) -> str:
-        """`prompt+completion` token counts, `?` for an unknown part."""
-        p = "?" if prompt is None else str(prompt)
-        c = "?" if completion is None else str(completion)
-        return f"{p}+{c}"
+        """`prompt+completion` token counts, `–` for an unknown part."""
+        return tokens_text(prompt, completion)
 
 
 # Characters that are not control codes but still change how a terminal lays text out (line

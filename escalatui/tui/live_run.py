@@ -14,6 +14,7 @@ from escalatui.engine.drive import Sink, drive
 from escalatui.engine.events import AwaitingDecision, Event, RunFinished
 from escalatui.run_headless import config_keys, make_runner
 from escalatui.session import SessionWriter
+from escalatui.tui.summary import RunRecord
 
 FROZEN_RUN_ID = "0123456789ab"
 FROZEN_NOW = "2025-01-01T12:00:00.000Z"
@@ -73,11 +74,12 @@ class LiveRun:
             session_dir, known_secrets(config_keys(user), loaded.task.models)
         )
         self.finished: RunFinished | None = None
+        self.record = RunRecord()  # for the summary printed after the app exits
 
     async def run(self, sinks: list[Sink]) -> RunFinished:
         """Drive the run to its end, logging every event; the log is closed however it ends."""
         try:
-            self.finished = await drive(self.runner, [self.writer.handle, *sinks])
+            self.finished = await drive(self.runner, [self.writer.handle, self.record, *sinks])
             return self.finished
         finally:
             self.writer.close()

@@ -61,11 +61,11 @@ def test_a_line_per_attempt_and_a_summary(
     assert lines[0].startswith("run ") and "two-tier (1 step(s), approval auto)" in lines[0]
     assert lines[1] == "[answer] chain: cheap(openai) -> strong(openai)"
     first = next(line for line in lines if line.startswith("[answer] #1"))
-    assert "tier 1 cheap (openai, warm?)" in first  # an openai server cannot say
+    assert "tier 1 cheap (openai, warm: unknown)" in first  # an openai server cannot say
     assert "11+4 tok $0.0123 -> escalate" in first
     assert "    feedback (sent with the next attempt): - CANARY: the answer is not 42" in lines
     second = next(line for line in lines if line.startswith("[answer] #2"))
-    assert "tier 2 strong (openai, warm?)" in second
+    assert "tier 2 strong (openai, warm: unknown)" in second
     assert "1000+500 tok $0.0020 -> accept" in second
     summary = next(line for line in lines if line.startswith("run accepted:"))
     assert summary.startswith("run accepted: 2 attempt(s), ") and summary.endswith("$0.0143")

@@ -3,13 +3,16 @@ opens too; recorded timing is turned into a timeline."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 from tui_helpers import run_app, run_screen, two_tiers, wait_for, wait_phase
 
+from escalatui import cli
 from escalatui.config import UserConfig
 from escalatui.engine.events import (
     AttemptDecided,
@@ -21,7 +24,10 @@ from escalatui.engine.events import (
     Tier,
 )
 from escalatui.session import read_session
+from escalatui.tui import app as app_module
 from escalatui.tui.app import EscalatuiApp, make_app
+from escalatui.tui.screens import replay as replay_module
+from escalatui.tui.screens.problems import ProblemsScreen
 from escalatui.tui.screens.replay import ReplayScreen
 from escalatui.tui.timeline import timeline
 from escalatui.tui.widgets.ladder import ladder_content
@@ -95,17 +101,44 @@ async def test_pause_step_and_speed(tmp_path: Path, session_dir: Path) -> None:
         await pilot.pause(0.3)
         assert screen.position == held  # paused means paused
         steps = 0
+        text_steps = 0
+        unplayed = len(screen.events) - held
         while not screen.finished:
             before = screen.position
             await pilot.press("n")
             await wait_for(pilot, lambda: screen.position > before, "a step")  # noqa: B023
-            played = screen.events[before : screen.position]
-            # A step plays stream text up to, and including, one other event.
-            assert all(isinstance(e, Delta) for e in played[:-1])
-            assert not isinstance(played[-1], Delta)
+            await pilot.pause(0.05)
+            # One step plays one event: a chunk of text is a step of its own.
+            assert screen.position == before + 1
+            text_steps += isinstance(screen.events[before], Delta)
             steps += 1
-        assert steps >= 5
+        assert steps == unplayed and text_steps >= 2
         assert screen.view.state.finished is not None
+        await pilot.press("q")
+
+
+async def test_next_attempt_and_the_position_as_step_and_attempt(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    app = replay_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await pilot.press("space")
+        starts = [i for i, e in enumerate(screen.events) if isinstance(e, AttemptStarted)]
+        assert len(starts) == 3
+        for number, start in enumerate(starts, 1):
+            if start < screen.position:
+                continue  # played before the pause
+            await pilot.press("N")
+            await wait_for(pilot, lambda: screen.position > start, "the next attempt")  # noqa: B023
+            await pilot.pause(0.05)
+            assert screen.position == start + 1  # stopped right at the attempt's start
+            status = str(screen.query_one("#replay-status").render())
+            assert f"step 1/1 · attempt {number}/3 · event {start + 1}/" in status
+        await pilot.press("N")  # no attempt left: plays to the end
+        await wait_for(pilot, lambda: screen.finished, "the end")
         await pilot.press("q")
 
 
@@ -187,3 +220,65 @@ def test_timeline_follows_the_recorded_timing() -> None:
 def test_timeline_without_times_never_goes_backwards() -> None:
     events = [Delta(0, 1, "x"), RunFinished("failed", "", 0.0, 0, 0)]
     assert timeline(events) == [0.0, 0.0]
+
+
+async def test_a_replay_given_a_path_is_drawn_first_then_read(
+    tmp_path: Path, session_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    release = threading.Event()
+    real = replay_module.read_session
+
+    def slow(p: Path) -> Any:
+        release.wait(10)  # a long log on a slow disk
+        return real(p)
+
+    monkeypatch.setattr(replay_module, "read_session", slow)
+    app = make_app(user=None, session_dir=tmp_path, replay_path=path, replay_speed=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await pilot.pause()
+        status = str(screen.query_one("#replay-status").render())
+        assert "reading the session log" in status and not screen.finished
+        release.set()
+        await wait_for(pilot, lambda: screen.finished, "the replay to end")
+        assert screen.view.state.finished is not None
+        await pilot.press("q")
+
+
+async def test_a_replay_path_with_nothing_to_replay_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("not json\n")
+    app = make_app(user=None, session_dir=tmp_path, replay_path=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ProblemsScreen), "the problems")
+        screen = app.screen
+        assert isinstance(screen, ProblemsScreen) and "nothing to replay" in screen.heading
+        assert screen.problems  # what was wrong with the file
+        await pilot.press("escape")
+        await pilot.press("q")
+
+
+def test_the_cli_hands_the_tui_the_path_not_a_read_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[dict[str, Any]] = []
+
+    class FakeApp:
+        def run(self) -> int:
+            return 0
+
+        def exit_summaries(self) -> list[str]:
+            return []
+
+    def fake_make_app(**kw: Any) -> FakeApp:
+        made.append(kw)
+        return FakeApp()
+
+    monkeypatch.setattr(app_module, "make_app", fake_make_app)
+    path = tmp_path / "s.jsonl"
+    path.write_text("")
+    assert cli.main(["replay", str(path)]) == 0
+    assert made[0]["replay_path"] == path and "replay" not in made[0]
+    assert cli.main(["replay", str(tmp_path / "gone.jsonl")]) == 2

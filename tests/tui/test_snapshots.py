@@ -37,6 +37,7 @@ from escalatui.session import read_session
 from escalatui.tui.app import make_app
 from escalatui.tui.live_run import FROZEN_NOW
 from escalatui.tui.screens.feedback import FeedbackScreen
+from escalatui.tui.screens.home import HomeScreen
 from escalatui.tui.screens.replay import ReplayScreen
 from escalatui.tui.widgets.stream_view import StreamView
 
@@ -71,7 +72,28 @@ def partial_then_stall(pieces: list[str]) -> Reply:
     return Reply("partial-then-stall", plan)
 
 
+async def home_loaded(pilot: Pilot[Any]) -> None:
+    """Sessions read and task files validated (both happen after the first paint)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, HomeScreen)
+    await wait_for(
+        pilot,
+        lambda: screen.sessions_loaded and len(screen.checked) == len(screen.tasks),
+        "the home screen's lists",
+    )
+    await pilot.pause(0.1)
+
+
 def test_home(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
+    assert snap_compare(home_app(tmp_path, session_dir), terminal_size=SIZE, run_before=home_loaded)
+
+
+def test_home_80x24(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
+    app = home_app(tmp_path, session_dir)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=home_loaded)
+
+
+def home_app(tmp_path: Path, session_dir: Path) -> Any:
     here, examples = tmp_path / "here", tmp_path / "examples"
     here.mkdir()
     examples.mkdir()
@@ -86,13 +108,12 @@ def test_home(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
     )
     session_dir.mkdir()
     write_session(session_dir / "20250101-120000-demo-arithmetic-0123456789ab.jsonl")
-    app = make_app(
+    return make_app(
         user=UserConfig(),
         session_dir=session_dir,
         frozen=True,
         task_sources=[("here", here), ("example", examples)],
     )
-    assert snap_compare(app, terminal_size=SIZE)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,8 +13,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from escalatui.engine.events import Delta, RunFinished
-from escalatui.session import ReadResult
+from escalatui.engine.events import AttemptStarted, Delta, Event, RunFinished, RunStarted
+from escalatui.session import ReadResult, read_session
 from escalatui.tui.display import Display, screen_text
 from escalatui.tui.screens.attempt import AttemptScreen
 from escalatui.tui.timeline import timeline
@@ -36,6 +38,7 @@ class ReplayScreen(Screen[None]):
     BINDINGS = [
         Binding("space", "pause", "Pause/play", id="pause", priority=True),
         Binding("n", "step", "Step", id="step", priority=True),
+        Binding("N", "next_attempt", "Next attempt", id="next-attempt", priority=True),
         Binding("right", "step", "Step", id="step-right", show=False, priority=True),
         Binding("s", "speed", "Speed", id="speed"),
         Binding("escape", "back", "Home", id="back"),
@@ -43,16 +46,21 @@ class ReplayScreen(Screen[None]):
 
     def __init__(
         self,
-        result: ReadResult,
+        result: ReadResult | None,
         display: Display,
         from_home: bool = False,
         speed: float | None = 1.0,
         paused: bool = False,
+        path: Path | None = None,
     ) -> None:
+        """Replay `result`; or, given only `path`, read that log after the first frame (a long
+        session takes a while to read, and the screen should not wait for it)."""
         super().__init__()
+        self.path = path if result is None else result.path
         self.result = result
-        self.events = result.events
-        self.times = timeline(result.events)
+        self.events: list[Event] = []
+        self.times: list[float] = []
+        self.loaded = False
         self.display_format = display
         self.from_home = from_home
         self.view = RunView(display, id="run-view")
@@ -60,8 +68,12 @@ class ReplayScreen(Screen[None]):
         self.paused = paused
         self.position = 0
         """How many events have been played."""
-        self._step_pending = False
+        self._until: Callable[[Event], bool] | None = None
+        """While stepping: play without waiting until an event this says yes to."""
         self._wake = asyncio.Event()
+        self._places: list[tuple[int | None, int]] = []
+        self._steps = 0
+        self._attempts = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,9 +82,50 @@ class ReplayScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        name = "session.jsonl" if self.display_format.frozen else self.result.path.name
+        name = (
+            "session.jsonl" if self.display_format.frozen else self.path.name if self.path else ""
+        )
         self.query_one(Totals).session = name
-        for problem in self.result.problems:
+        if self.result is not None:
+            self._start(self.result)
+        else:
+            self._show_position()
+            self.call_after_refresh(self.read_log)
+
+    @work(thread=True, exclusive=True, group="replay-read", exit_on_error=False)
+    def read_log(self) -> None:
+        """Read the session log off the event loop, then play it."""
+        assert self.path is not None
+        try:
+            result = read_session(self.path)
+        except OSError as exc:
+            problem = f"{self.path}: cannot read: {exc.strerror or exc}"
+            self.app.call_from_thread(self._unplayable, "Session cannot be opened", [problem])
+            return
+        if not result.events:
+            problems = result.problems or ["no session records found"]
+            title = f"{self.path.name} has nothing to replay"
+            self.app.call_from_thread(self._unplayable, title, problems)
+            return
+        times = timeline(result.events)  # here too: thousands of events take a moment
+        self.app.call_from_thread(self._start, result, times)
+
+    def _unplayable(self, title: str, problems: list[str]) -> None:
+        from escalatui.tui.screens.problems import ProblemsScreen
+
+        self.loaded = True
+        self._show_position()
+        self.app.push_screen(ProblemsScreen(title, problems))
+
+    def _start(self, result: ReadResult, times: list[float] | None = None) -> None:
+        self.result = result
+        self.events = result.events
+        self.times = times if times is not None else timeline(result.events)
+        self._places = _places(result.events)
+        self._steps = next((len(e.steps) for e in self.events if isinstance(e, RunStarted)), 0)
+        self._attempts = sum(isinstance(e, AttemptStarted) for e in self.events)
+        self.loaded = True
+        for problem in result.problems:
             self.notify(
                 screen_text(problem),
                 title="Session log",
@@ -85,7 +138,7 @@ class ReplayScreen(Screen[None]):
 
     @property
     def finished(self) -> bool:
-        return self.position >= len(self.events)
+        return self.loaded and self.position >= len(self.events)
 
     @work(exclusive=True, group="replay", exit_on_error=False)
     async def play(self) -> None:
@@ -96,9 +149,12 @@ class ReplayScreen(Screen[None]):
             previous = self.times[i]
             self.view.feed(event)
             self.position = i + 1
+            stepped = self._until is not None and self._until(event)
+            if stepped:
+                self._until = None
             if not isinstance(event, Delta):
-                self._step_pending = False
                 self.query_one(Totals).set_elapsed(self.times[i])
+            if stepped or not isinstance(event, Delta):
                 self._show_position()
         self._show_position()
         self.refresh_bindings()
@@ -108,7 +164,7 @@ class ReplayScreen(Screen[None]):
         or a speed change takes effect at once."""
         loop = asyncio.get_running_loop()
         remaining = gap
-        while not self._step_pending:
+        while self._until is None:
             if self.paused:
                 self._wake.clear()
                 await self._wake.wait()
@@ -127,7 +183,9 @@ class ReplayScreen(Screen[None]):
 
     def _show_position(self) -> None:
         total = len(self.events)
-        if self.finished:
+        if not self.loaded:
+            state = "reading the session log…"
+        elif self.finished:
             ended = any(isinstance(e, RunFinished) for e in self.events)
             state = (
                 "end of session"
@@ -140,9 +198,21 @@ class ReplayScreen(Screen[None]):
             Content.assemble(
                 ("replay ", "bold"),
                 (state, "$text-accent"),
-                (f" · event {self.position}/{total}", "$text-muted"),
+                (f" · {self.place_text()}event {self.position}/{total}", "$text-muted"),
             )
         )
+
+    def place_text(self) -> str:
+        """`step 1/2 · attempt 3/5 · ` for the last event played (empty before the first)."""
+        if self.position == 0:
+            return ""
+        step, attempt = self._places[self.position - 1]
+        parts = []
+        if step is not None:
+            parts.append(f"step {step + 1}/{max(self._steps, step + 1)}")
+        if attempt:
+            parts.append(f"attempt {attempt}/{self._attempts}")
+        return "".join(p + " · " for p in parts)
 
     def action_pause(self) -> None:
         """Pause or go on."""
@@ -151,9 +221,16 @@ class ReplayScreen(Screen[None]):
         self._show_position()
 
     def action_step(self) -> None:
-        """Play up to the next event that is not stream text (pauses first)."""
+        """Play one event: a chunk of text, or whatever comes next (pauses first)."""
+        self._step(lambda event: True)
+
+    def action_next_attempt(self) -> None:
+        """Play up to and including the next attempt's start (pauses first)."""
+        self._step(lambda event: isinstance(event, AttemptStarted))
+
+    def _step(self, until: Callable[[Event], bool]) -> None:
         self.paused = True
-        self._step_pending = True
+        self._until = until
         self._wake.set()
         self._show_position()
 
@@ -168,7 +245,7 @@ class ReplayScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
             return self.from_home
-        if action in ("pause", "step", "speed"):
+        if action in ("pause", "step", "next_attempt", "speed"):
             return not self.finished or None
         return True
 
@@ -180,3 +257,19 @@ class ReplayScreen(Screen[None]):
     @on(History.Opened)
     def open_attempt(self, message: History.Opened) -> None:
         self.app.push_screen(AttemptScreen(message.attempt, self.display_format))
+
+
+def _places(events: list[Event]) -> list[tuple[int | None, int]]:
+    """For each event: the step index it belongs to and how many attempts had started by then
+    (counted over the whole run, so `attempt 3/5` reads as the third of five)."""
+    places: list[tuple[int | None, int]] = []
+    step: int | None = None
+    attempts = 0
+    for event in events:
+        index = getattr(event, "step_index", None)
+        if isinstance(index, int):
+            step = index
+        if isinstance(event, AttemptStarted):
+            attempts += 1
+        places.append((step, attempts))
+    return places

@@ -100,7 +100,12 @@ class RunScreen(Screen[None]):
             return
         self._t0 = time.monotonic()
         self.set_interval(1.0, self._tick, name="run-clock")
-        self.worker = self.run_task()
+        # After the first paint: the screen is whole before any model starts loading.
+        self.call_after_refresh(self._start_engine)
+
+    def _start_engine(self) -> None:
+        if self.worker is None and self.is_attached:
+            self.worker = self.run_task()
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def run_task(self) -> RunFinished:

@@ -74,8 +74,8 @@ class History(DataTable[Text]):
         figures = [
             fmt.seconds(a.duration_ms),
             fmt.tokens(a.prompt_tokens, a.completion_tokens),
-            fmt.cost(a.cost_usd),
-            warm_word(a.warm),
+            "unknown" if a.cost_usd is None else fmt.cost(a.cost_usd),  # the column says cost
+            "–" if a.warm is None else warm_word(a.warm),  # a dash, as for unknown tokens
             fmt.seconds(a.ttft_ms),
         ]
         row += [Text(c) for c in figures]

@@ -66,11 +66,11 @@ class RunView(Widget, can_focus=True):
         self._subtitle_note = ""
 
     def compose(self) -> ComposeResult:
-        yield Ladder(id="ladder-line")
+        yield Ladder(frozen=self.display_format.frozen, id="ladder-line")
         with Horizontal(id="run-top"):
             with Vertical(id="run-side"):
                 yield Steps(id="steps")
-                yield Ladder(id="ladder")
+                yield Ladder(frozen=self.display_format.frozen, id="ladder")
                 yield Totals(self.display_format, id="totals")
             with Vertical(id="run-main"):
                 yield self.answer
