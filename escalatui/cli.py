@@ -389,11 +389,13 @@ def _sessions(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     if not (args.headless or args.json):
         # The TUI reads the log after its first frame (a long session takes a while to read).
-        try:
-            with open(args.session, "rb"):
-                pass
+        from escalatui.files import open_regular
+        from escalatui.inert import inert
+
+        try:  # never blocks: a FIFO or a device is refused, not waited on
+            os.close(open_regular(args.session))
         except OSError as exc:
-            print(f"{args.session}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            print(inert(f"{args.session}: cannot read: {exc.strerror or exc}"), file=sys.stderr)
             return EXIT_BAD_INPUT
         return _tui(args, _user_config_if_any(), replay_path=args.session)
     from escalatui.headless import HeadlessPrinter

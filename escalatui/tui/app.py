@@ -182,14 +182,14 @@ class EscalatuiApp(App[int]):
         end_after_grace(130)
         self.call_later(self.action_quit)
 
-    def end_if_signalled(self, code: object) -> None:
+    def end_if_signalled(self, code: object = None) -> None:
         """After SIGHUP/SIGTERM, once the app has quit and its log is closed: end the process
         now. A normal exit would first stop the embedded llama.cpp server, which waits for
         its generation to finish, seconds or more, with the terminal gone."""
         if self.signalled:
             from escalatui.tui.terminal import end_now
 
-            end_now(code if isinstance(code, int) else 130)
+            end_now(130)  # ended by a signal: interrupted, whatever the run had reached
 
     # -- from the home screen ---------------------------------------------------------
 

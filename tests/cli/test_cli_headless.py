@@ -366,7 +366,7 @@ def test_a_partly_unknown_total_says_so_and_tiny_costs_keep_their_digits(
     first = next(line for line in lines if line.startswith("[answer] #1"))
     assert "1+1 tok $0.0000162 -> escalate" in first
     second = next(line for line in lines if line.startswith("[answer] #2"))
-    assert "?+? tok cost unknown -> accept" in second
+    assert "– tok cost unknown -> accept" in second
     summary = next(line for line in lines if line.startswith("run accepted:"))
     assert summary.endswith(", $0.0000162 + unknown")
 

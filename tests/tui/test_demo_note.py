@@ -21,6 +21,10 @@ class FakeApp:
     def exit_summaries(self) -> list[str]:
         return []
 
+    def end_if_signalled(self, code: object) -> None:
+
+        pass
+
 
 def test_the_tui_demo_gets_the_note(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[dict[str, Any]] = []

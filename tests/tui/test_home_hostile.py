@@ -40,6 +40,8 @@ async def test_home_skips_special_files(
         home = app.screen
         assert isinstance(home, HomeScreen)
         assert [t.name for t in home.tasks if t.source == "here"] == ["kept"]
+        await app.workers.wait_for_complete()  # sessions are read after the first paint
+        await pilot.pause()
         assert sorted(s.path.name for s in home.sessions) == ["deep.jsonl", "typed.jsonl"]
         assert {s.task for s in home.sessions} == {"?"}
         await pilot.press("q")

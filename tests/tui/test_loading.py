@@ -14,7 +14,7 @@ from escalatui.tui.widgets.ladder import Ladder, loading_name
 
 
 def ladder_text(app: object) -> str:
-    ladder = run_screen(app).query_one(Ladder)  # type: ignore[arg-type]
+    ladder = run_screen(app).query_one("#ladder", Ladder)  # type: ignore[attr-defined]
     return str(ladder.content)
 
 
@@ -40,7 +40,7 @@ async def test_the_screen_is_laid_out_before_the_engine_starts(
     real = RunScreen.run_task
 
     def spy(self: RunScreen) -> object:
-        laid_out.append(self.query_one(Ladder).region.height > 0)
+        laid_out.append(self.query_one("#ladder", Ladder).region.height > 0)
         return real(self)
 
     monkeypatch.setattr(RunScreen, "run_task", spy)
