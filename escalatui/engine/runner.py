@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +64,7 @@ class Runner:
         task_path: Path | None = None,
         run_id: str | None = None,
         now: Callable[[], str] = utc_now,
+        item: Mapping[str, str] | None = None,
     ) -> None:
         self.task = task
         self.pool = pool
@@ -72,6 +73,8 @@ class Runner:
         self.approval_override = approval
         self.task_path = task_path
         self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.item = dict(item or {})
+        """A batch item's fields, for `{item.KEY}` placeholders."""
         self.control = RunControl()
         self.checks = CheckRunner(pool, task_path.parent if task_path else None)
         self.budget = Budget(task.budget_usd)
@@ -151,6 +154,7 @@ class Runner:
             "input": self.input,
             "previous": previous,
             **{f"steps.{k}": v for k, v in self.outputs.items()},
+            **{f"item.{k}": v for k, v in self.item.items()},
         }
         base_prompt = parse(step.prompt).render(values)
         feedback: str | None = None
