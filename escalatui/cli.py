@@ -48,12 +48,45 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--headless", action="store_true")
     replay.add_argument("--json", action="store_true")
     replay.add_argument("--theme", default=argparse.SUPPRESS)
+    batch = sub.add_parser("batch", help="run a task over every input of a file")
+    batch.add_argument("task", type=Path, help="the task file")
+    batch.add_argument(
+        "--inputs", type=Path, required=True, help=".jsonl, .csv (with a header) or .txt"
+    )
+    batch.add_argument(
+        "--input-column", default="input", help="the CSV column that is {input} (default input)"
+    )
+    batch.add_argument("--concurrency", type=_positive_int, default=4, help="items at once")
+    batch.add_argument(
+        "--results",
+        type=Path,
+        help="results JSONL (default: INPUTS.results.jsonl); rerun with the same file to resume",
+    )
+    batch.add_argument(
+        "--retry-failed", action="store_true", help="on resume, run failed items again"
+    )
+    batch.add_argument("--limit", type=_positive_int, help="run at most N items")
+    batch.add_argument("--shard", help="K/N: run only shard K of N (split by item id)")
+    batch.add_argument(
+        "--budget-total", type=float, help="USD: start no new item once the batch spent this"
+    )
+    batch.add_argument("--headless", action="store_true", help="no TUI: a line per item")
+    batch.add_argument("--json", action="store_true", help="headless, one JSON event per line")
+    batch.add_argument("--approval", choices=["auto", "manual", "escalation"])
+    batch.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
+    batch.add_argument("--theme", default=argparse.SUPPRESS)
     validate = sub.add_parser("validate", help="check task files, run nothing")
     validate.add_argument("tasks", type=Path, nargs="+")
     sessions = sub.add_parser("sessions", help="list saved sessions")
     sessions.add_argument("--json", action="store_true")
     sessions.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +131,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from escalatui.config import load_task
 
     user = _user_config()
+    if command == "batch":
+        return _batch(args, user)
     if command in ("run", "demo"):
         if command == "demo":
             from escalatui.demo import demo_note, demo_task
@@ -116,6 +151,44 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
         return _tui(args, user, loaded=loaded, task_input=task_input)
     return _tui(args, user)
+
+
+def _batch(args: argparse.Namespace, user: UserConfig) -> int:
+    import math
+
+    from escalatui.batch.command import PlanError, plan_batch, run_batch_headless
+    from escalatui.batch.inputs import parse_shard
+    from escalatui.config import load_task
+
+    loaded = load_task(args.task, user)
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+        if args.budget_total is not None and not (
+            math.isfinite(args.budget_total) and args.budget_total >= 0
+        ):
+            raise ValueError("--budget-total takes a finite amount of USD >= 0")
+        plan = plan_batch(
+            loaded,
+            args.inputs,
+            input_column=args.input_column,
+            results=args.results,
+            shard=shard,
+            limit=args.limit,
+            retry_failed=args.retry_failed,
+        )
+    except (PlanError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run_batch_headless(
+        loaded,
+        user,
+        _session_dir(args, user),
+        plan,
+        concurrency=args.concurrency,
+        approval=args.approval,
+        budget_total=args.budget_total,
+        json_mode=args.json,
+    )
 
 
 def _task_input(args: argparse.Namespace) -> str | None:

@@ -66,6 +66,8 @@ class ModelSpec(Strict):
     """Sim: simulated cost of one attempt."""
     label: str | None = None
     """Display name shown next to the model."""
+    max_concurrency: int | None = Field(default=None, ge=1)
+    """Streams at once across a batch's items (default 1 for `embedded`, else no limit)."""
 
 
 class ContainsCheck(Strict):
