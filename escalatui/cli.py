@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--approval", choices=["auto", "manual", "escalation"])
     batch.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
     batch.add_argument("--theme", default=argparse.SUPPRESS)
+    stats = sub.add_parser("stats", help="what saved sessions say about each chain")
+    stats.add_argument(
+        "dirs", type=Path, nargs="*", help="session dirs to read together (default: yours)"
+    )
+    stats.add_argument("--task", help="only sessions of the task with this name")
+    stats.add_argument("--since", help="only sessions started on or after this date (UTC)")
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    stats.add_argument("--session-dir", type=Path, default=argparse.SUPPRESS)
     validate = sub.add_parser("validate", help="check task files, run nothing")
     validate.add_argument("tasks", type=Path, nargs="+")
     sessions = sub.add_parser("sessions", help="list saved sessions")
@@ -128,6 +136,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _sessions(args)
     if command == "replay":
         return _replay(args)
+    if command == "stats":
+        return _stats(args)
     from escalatui.config import load_task
 
     user = _user_config()
@@ -236,6 +246,27 @@ def _sessions(args: argparse.Namespace) -> int:
             f"{inert(s.started_at):24} {inert(s.status):10} {s.attempts:3} attempts {cost:>9}  "
             f"{inert(s.task)}  {s.path}"
         )
+    return EXIT_OK
+
+
+def _stats(args: argparse.Namespace) -> int:
+    import json
+
+    from escalatui.stats import collect, parse_since, render
+
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    dirs = args.dirs or [_session_dir(args, _user_config())]
+    stats = collect(dirs, args.task, since)
+    for problem in stats.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(stats.as_dict(), allow_nan=False))
+    else:
+        print(render(stats))
     return EXIT_OK
 
 

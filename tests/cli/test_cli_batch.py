@@ -112,6 +112,13 @@ def test_statuses_tiers_savings_and_the_per_model_limit(
     assert re.search(r"1\s+tiny\s+12\s+8\s+67%", done.stdout)
     assert "{item.unit}" not in server.chat_requests[0].json["messages"][-1]["content"]
     assert "(apples)" in server.chat_requests[0].json["messages"][-1]["content"]
+    stats = escalatui("stats", "--json", "--session-dir", tmp_path / "s")
+    assert stats.returncode == 0, stats.stderr
+    report = json.loads(stats.stdout)
+    assert report["sessions"] == 12
+    figures = {m["model"]: (m["attempts"], m["accepted"]) for m in report["models"]}
+    assert figures == {"tiny": (12, 8), "big": (4, 4)}
+    assert report["savings"]["double"]["top_tier_only_usd"] == pytest.approx(2.4)
 
 
 def test_resume_after_an_interrupt_asks_nothing_twice(
@@ -207,3 +214,25 @@ def test_shards_split_the_inputs_between_runs(
         assert done.returncode == 0, done.stderr
         ids += list(results(results_file))
     assert sorted(ids) == sorted(f"n{k}" for k in range(1, 13))
+
+
+def test_stats_suggests_starting_higher_when_a_tier_never_helps(
+    served: tuple[FakeServer, Path, Path], tmp_path: Path
+) -> None:
+    server, task, inputs = served
+    server.responder = lambda req: Reply.text(
+        "words" if req.model == "tiny" else str(2 * number_in(req))
+    )
+    done = escalatui(
+        "batch", task, "--inputs", inputs, "--headless", "--session-dir", tmp_path / "s"
+    )
+    assert done.returncode == 0, done.stderr
+    stats = escalatui("stats", "--session-dir", tmp_path / "s", "--task", "double")
+    assert (
+        "tier `tiny` accepted 0 of 12 on step `answer`: "
+        "starting at `big` would have saved 12 attempts" in stats.stdout
+    )
+    none = escalatui("stats", "--session-dir", tmp_path / "s", "--since", "2999-01-01")
+    assert none.stdout.strip() == "no sessions match"
+    bad = escalatui("stats", "--session-dir", tmp_path / "s", "--since", "yesterday")
+    assert bad.returncode == 2 and "--since takes a date" in bad.stderr
