@@ -14,6 +14,7 @@ from escalatui.engine.events import (
     RunFinished,
     RunStarted,
     StepStarted,
+    TierSkipped,
     to_record,
 )
 
@@ -99,6 +100,11 @@ class HeadlessPrinter:
                     for t in event.chain
                 )
                 return f"[{event.step}] chain: {chain}"
+            case TierSkipped():
+                return (
+                    f"[{event.step}] skipped {inert(event.tier.model)}: {event.accepted}/"
+                    f"{event.samples} accepted, below {event.skip_below:.0%} (learned chain)"
+                )
             case Notice():
                 return f"  ! {inert(event.message)}"
             case AttemptDecided():

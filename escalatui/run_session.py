@@ -13,6 +13,7 @@ from escalatui.config.models import Approval
 from escalatui.engine.decisions import Action, Decider, Decision
 from escalatui.engine.drive import Sink, drive
 from escalatui.engine.events import Event, RunFinished, RunStatus
+from escalatui.engine.history import AcceptHistory
 from escalatui.engine.runner import Runner
 from escalatui.session import SessionWriter
 
@@ -62,12 +63,17 @@ class RunSession:
         *,
         decider: Decider | None = None,
         pool: ClientPool | None = None,
+        history: AcceptHistory | None = None,
         **runner_options: object,
     ) -> None:
         self.request = request
         task = request.loaded.task
         self._owns_pool = pool is None
         self.pool = pool or ClientPool(task.models, request.keys)
+        if history is None and any(s.skip_below is not None for s in task.steps):
+            from escalatui.stats import history_from_sessions
+
+            history = history_from_sessions(request.session_dir, task.name)
         self.runner = Runner(
             task,
             self.pool,
@@ -76,6 +82,7 @@ class RunSession:
             approval=request.approval,
             task_path=request.loaded.path,
             item=request.fields,
+            history=history,
             **runner_options,  # type: ignore[arg-type]
         )
         self.writer = SessionWriter(request.session_dir, known_secrets(request.keys, task.models))

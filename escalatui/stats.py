@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from escalatui.batch.economics import AttemptFact, Ledger, Savings, usd
+from escalatui.engine.history import AcceptHistory
 
 MAX_SESSION_BYTES = 512 * 1024 * 1024
 SUGGEST_MIN_ATTEMPTS = 5
@@ -117,6 +118,34 @@ def collect(
                 continue
             _fold(stats, records, task, since)
     return stats
+
+
+def history_from_sessions(directory: Path, task: str) -> AcceptHistory:
+    """Accept outcomes of `task`'s attempts in saved sessions, oldest first, for learned
+    chains; unreadable files are passed over (they only make the history shorter)."""
+    history = AcceptHistory()
+    if not directory.is_dir():
+        return history
+    dated = []
+    for path in directory.glob("*.jsonl"):
+        try:
+            dated.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    for _, path in sorted(dated):
+        try:
+            records = list(_records(path))
+        except (OSError, ValueError):
+            continue
+        head = next((r for r in records if r.get("type") == "session"), None)
+        if head is None or head.get("task_name") != task:
+            continue
+        for r in records:
+            if r.get("type") == "attempt":
+                history.record(
+                    task, str(r.get("step")), str(r.get("model")), r.get("verdict") == "accept"
+                )
+    return history
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:

@@ -24,6 +24,7 @@ from escalatui.batch.results import ResultsWriter
 from escalatui.clients.registry import ClientPool
 from escalatui.engine.decisions import Decider
 from escalatui.engine.events import AttemptDecided, Event, RunFinished, StepStarted
+from escalatui.engine.history import AcceptHistory
 from escalatui.run_session import RunRequest, RunSession
 
 BatchSink = Callable[[BatchEvent], object]
@@ -62,6 +63,12 @@ class Batch:
         self.steps = [s.name for s in task.steps]
         self.pool = ClientPool(task.models, request.keys)
         self.ledger = Ledger()
+        self.history: AcceptHistory | None = None
+        if any(s.skip_below is not None for s in task.steps):
+            from escalatui.stats import history_from_sessions
+
+            # one history for every item: what one item learns, the next one uses
+            self.history = history_from_sessions(request.session_dir, task.name)
         self.counts: dict[str, int] = {}
         self.sessions: dict[str, RunSession] = {}
         self.resumed = asyncio.Event()
@@ -137,7 +144,11 @@ class Batch:
     async def _item(self, item: Item, sink: BatchSink) -> None:
         request = replace(self.request, input=item.input, fields=item.fields)
         session = RunSession(
-            request, decider=self.decider_for(item), pool=self.pool, **self.runner_options
+            request,
+            decider=self.decider_for(item),
+            pool=self.pool,
+            history=self.history,
+            **self.runner_options,
         )
         self.sessions[item.id] = session
         sink(ItemStarted(item.id, item.input))

@@ -143,6 +143,11 @@ class Step(Strict):
     approval: Approval | None = None
     system: str | None = None
     checks: list[Check] = Field(default_factory=list)
+    skip_below: float | None = Field(default=None, ge=0, le=1)
+    """Learned chain (opt-in): skip a tier whose recent accept rate on this step is below this
+    (0.05 = 5%); one try in ten still calls it so the estimate stays fresh."""
+    min_samples: int = Field(default=20, ge=1)
+    """Decided attempts of a tier on this step before `skip_below` may skip it."""
 
 
 class Task(Strict):
