@@ -179,6 +179,7 @@ def _fold(stats: Stats, records: list[dict[str, Any]], task: str | None, since: 
     steps = head.get("steps")
     if isinstance(steps, list):
         stats.steps.setdefault(name, [str(s) for s in steps])
+    escalated = False
     for record in records:
         kind = record.get("type")
         if kind == "step":
@@ -188,6 +189,8 @@ def _fold(stats: Stats, records: list[dict[str, Any]], task: str | None, since: 
                 stats.chains[(name, str(record.get("step")))] = models
         elif kind == "attempt":
             _add_attempt(stats, ledger, name, run_id, record)
+            escalated = escalated or bool(_int(record.get("tier")))
+    ledger.item_done(escalated)
 
 
 def _add_attempt(stats: Stats, ledger: Ledger, task: str, run_id: str, r: dict[str, Any]) -> None:

@@ -28,6 +28,8 @@ class AttemptFact:
     """What the checks of this attempt cost (an LLM judge)."""
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    first: bool = False
+    """The item's first attempt on this step (its tokens feed the prices × tokens estimate)."""
 
 
 @dataclass
@@ -57,19 +59,20 @@ class TopPrice:
 
 @dataclass
 class Ledger:
-    """Every attempt of a batch, folded into per-tier figures and the savings estimate."""
+    """Every attempt of a batch folded into per-tier figures and running sums (constant memory
+    per tier, whatever the number of items), and the savings estimate over them."""
 
     tiers: dict[tuple[str, int], TierFigures] = field(default_factory=dict)
-    items: set[str] = field(default_factory=set)
-    escalated: set[str] = field(default_factory=set)
+    items: int = 0
+    escalated: int = 0
     cascade_usd: float = 0.0
     unknown_costs: int = 0
     below_top_usd: float = 0.0
     checks_usd: float = 0.0
-    top_usd: dict[str, list[float]] = field(default_factory=dict)
-    """Observed cost of each top-tier attempt, per step."""
-    tokens: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    """(item, step) -> tokens of its first attempt, for the prices × tokens estimate."""
+    top_usd: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Per step: total observed cost of top-tier attempts, and how many."""
+    tokens: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Per step: prompt and completion tokens of items' first attempts, and how many."""
 
     def add(self, fact: AttemptFact) -> None:
         key = (fact.model, fact.tier)
@@ -83,52 +86,50 @@ class Ledger:
         else:
             figures.cost_usd += cost
         check = _finite(fact.check_cost_usd) or 0.0
-        self.items.add(fact.item)
         self.cascade_usd += (cost or 0.0) + check
         self.checks_usd += check
         if fact.top:
             if cost is not None:
-                self.top_usd.setdefault(fact.step, []).append(cost)
-            if fact.tier > 0:
-                self.escalated.add(fact.item)
+                total, count = self.top_usd.get(fact.step, (0.0, 0))
+                self.top_usd[fact.step] = (total + cost, count + 1)
         else:
             self.below_top_usd += cost or 0.0
-        if fact.prompt_tokens is not None and fact.completion_tokens is not None:
-            self.tokens.setdefault(
-                (fact.item, fact.step), (fact.prompt_tokens, fact.completion_tokens)
-            )
+        if fact.first and fact.prompt_tokens is not None and fact.completion_tokens is not None:
+            p, c, n = self.tokens.get(fact.step, (0, 0, 0))
+            self.tokens[fact.step] = (p + fact.prompt_tokens, c + fact.completion_tokens, n + 1)
+
+    def item_done(self, escalated: bool) -> None:
+        """An item (a run) ended; `escalated` when any of its steps reached a higher tier."""
+        self.items += 1
+        self.escalated += escalated
 
     def savings(self, steps: list[str], prices: dict[str, TopPrice] | None = None) -> Savings:
-        """The estimate over the items seen so far, for a task with these steps."""
-        n = len(self.items)
+        """The estimate over the items ended so far, for a task with these steps."""
+        n = self.items
         if not n:
             return Savings(self.cascade_usd, None, "no items yet", 0, 0.0, None)
         top_total = 0.0
         methods: list[str] = []
         samples = 0
         for step in steps:
-            observed = self.top_usd.get(step, [])
-            if observed:
-                top_total += n * sum(observed) / len(observed)
-                samples += len(observed)
+            total, count = self.top_usd.get(step, (0.0, 0))
+            if count:
+                top_total += n * total / count
+                samples += count
                 methods.append("observed")
                 continue
             price = (prices or {}).get(step)
-            used = [t for (item, s), t in self.tokens.items() if s == step]
+            p, c, used = self.tokens.get(step, (0, 0, 0))
             if price is None or not used:
                 return Savings(
                     self.cascade_usd, None, _unknown_why(step, price), samples, 0.0, None
                 )
-            mean_in = sum(t[0] for t in used) / len(used)
-            mean_out = sum(t[1] for t in used) / len(used)
-            per_item = (
-                mean_in * price.price_in_per_mtok + mean_out * price.price_out_per_mtok
-            ) / 1e6
+            per_item = (p * price.price_in_per_mtok + c * price.price_out_per_mtok) / used / 1e6
             top_total += n * per_item
-            samples += len(used)
+            samples += used
             methods.append("prices × tokens")
         method = " and ".join(dict.fromkeys(methods))
-        rate = len(self.escalated) / n
+        rate = self.escalated / n
         return Savings(
             self.cascade_usd, top_total, method, samples, rate, self._break_even(n, top_total)
         )

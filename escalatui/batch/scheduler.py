@@ -74,6 +74,8 @@ class Batch:
         self.resumed = asyncio.Event()
         self.resumed.set()
         self._chains: dict[str, int] = {}
+        self._escalated: set[str] = set()
+        """Running items that reached a higher tier on some step."""
         self._spent = 0.0
 
     # -- control from a front end ---------------------------------------------------------
@@ -176,6 +178,8 @@ class Batch:
             check_cost = sum(o.cost_usd or 0.0 for o in event.checks)
             self._spent += (event.cost_usd or 0.0) + check_cost
             accepted = event.verdict == "accept"
+            if event.tier > 0:
+                self._escalated.add(item.id)
             if accepted:
                 answered[event.step] = event.model
             self.ledger.add(
@@ -190,6 +194,7 @@ class Batch:
                     check_cost,
                     event.prompt_tokens,
                     event.completion_tokens,
+                    event.attempt == 1,
                 )
             )
 
@@ -204,6 +209,8 @@ class Batch:
     ) -> None:
         status = finished.status if finished else "cancelled"
         self.counts[status] = self.counts.get(status, 0) + 1
+        self.ledger.item_done(escalated=item.id in self._escalated)
+        self._escalated.discard(item.id)
         outputs = finished.outputs if finished else dict(session.runner.outputs)
         result: dict[str, Any] = {
             "id": item.id,

@@ -11,7 +11,13 @@ from escalatui.batch.economics import AttemptFact, Ledger, TopPrice
 
 def fact(item: str, tier: int, cost: float | None, accepted: bool, **kw: object) -> AttemptFact:
     model = ["tiny", "big"][tier]
-    return AttemptFact(item, "answer", model, tier, tier == 1, cost, accepted, **kw)  # type: ignore[arg-type]
+    first = tier == 0
+    return AttemptFact(item, "answer", model, tier, tier == 1, cost, accepted, first=first, **kw)  # type: ignore[arg-type]
+
+
+def items_done(ledger: Ledger, n: int, escalated: int) -> None:
+    for k in range(n):
+        ledger.item_done(k < escalated)
 
 
 def test_cheap_tier_takes_most_items_and_saves() -> None:
@@ -21,6 +27,7 @@ def test_cheap_tier_takes_most_items_and_saves() -> None:
     for i in (8, 9):  # two escalate: a failed cheap attempt, then the big model
         ledger.add(fact(f"i{i}", 0, 0.001, False))
         ledger.add(fact(f"i{i}", 1, 0.02, True))
+    items_done(ledger, 10, 2)
     s = ledger.savings(["answer"])
     assert s.cascade_usd == pytest.approx(10 * 0.001 + 2 * 0.02)
     assert s.top_only_usd == pytest.approx(10 * 0.02)
@@ -36,6 +43,7 @@ def test_negative_savings_are_said_plainly_with_the_break_even_rate() -> None:
     for i in range(4):  # every item fails cheaply, then the judge and the big model run
         ledger.add(fact(f"i{i}", 0, 0.01, False))
         ledger.add(fact(f"i{i}", 1, 0.02, True, check_cost_usd=0.005))
+    items_done(ledger, 4, 4)
     s = ledger.savings(["answer"])
     assert s.saved_fraction is not None and s.saved_fraction < 0
     line = s.line()
@@ -50,6 +58,7 @@ def test_without_top_tier_samples_prices_times_tokens_estimate_it() -> None:
     ledger = Ledger()
     ledger.add(fact("a", 0, 0.0, True, prompt_tokens=1000, completion_tokens=500))
     ledger.add(fact("b", 0, 0.0, True, prompt_tokens=3000, completion_tokens=1500))
+    items_done(ledger, 2, 0)
     assert ledger.savings(["answer"]).top_only_usd is None
     assert "no prices configured" in ledger.savings(["answer"]).line()
     s = ledger.savings(["answer"], {"answer": TopPrice("big", 3.0, 15.0)})
@@ -64,6 +73,7 @@ def test_garbage_costs_are_unknown_never_nan(garbage: float | None) -> None:
     ledger = Ledger()
     ledger.add(fact("a", 0, garbage, False))
     ledger.add(fact("a", 1, 0.01, True))
+    items_done(ledger, 1, 1)
     s = ledger.savings(["answer"])
     assert math.isfinite(s.cascade_usd) and s.cascade_usd == pytest.approx(0.01)
     assert ledger.unknown_costs == 1
@@ -73,4 +83,5 @@ def test_garbage_costs_are_unknown_never_nan(garbage: float | None) -> None:
 def test_small_costs_are_not_rounded_away() -> None:
     ledger = Ledger()
     ledger.add(fact("a", 1, 1.62e-05, True))
+    items_done(ledger, 1, 1)
     assert "$0.0000162" in ledger.savings(["answer"]).line()
