@@ -13,6 +13,7 @@ from escalatui.engine.events import (
     Notice,
     RunFinished,
     RunStarted,
+    StepFinished,
     StepStarted,
     TierSkipped,
     to_record,
@@ -74,6 +75,8 @@ class HeadlessPrinter:
         self.out = out or sys.stdout
         self.json_mode = json_mode
         self.session_path: str | None = None
+        self.steps: list[StepFinished] = []
+        """Every finished step, so the end prints each step's output, not only the last."""
 
     def __call__(self, event: Event) -> None:
         if self.json_mode:
@@ -109,6 +112,8 @@ class HeadlessPrinter:
                 return f"  ! {inert(event.message)}"
             case AttemptDecided():
                 return attempt_line(event)
+            case StepFinished():
+                self.steps.append(event)
             case RunFinished():
                 line = (
                     f"run {event.status}: {event.attempts} attempt(s), "
@@ -118,6 +123,9 @@ class HeadlessPrinter:
                     line += f"\n  {inert(event.error)}"
                 if self.session_path:
                     line += f"\n  session: {self.session_path}"
+                for step in self.steps[:-1] if event.status == "accepted" else self.steps:
+                    kept = "" if step.accepted else " (not accepted)"
+                    line += f"\n--- step {inert(step.step)} output{kept} ---\n" + inert(step.output)
                 if event.status == "accepted":
                     line += "\n--- output ---\n" + inert(event.output)
                 return line

@@ -63,6 +63,18 @@ class RunState:
     finished: RunFinished | None = None
     phase: Phase = "starting"
     cost_usd: float = 0.0
+    step_done: dict[int, StepFinished] = field(default_factory=dict)
+    """Finished steps by index."""
+
+    def step_attempts(self, index: int) -> list[AttemptDecided]:
+        """The decided attempts of step `index`, in order."""
+        return [d for d in self.decided if d.step_index == index]
+
+    def step_answer(self, index: int) -> AttemptDecided | None:
+        """The attempt whose answer step `index` kept: the accepted one, else the last."""
+        tried = self.step_attempts(index)
+        accepted = [d for d in tried if d.verdict == "accept"]
+        return (accepted or tried or [None])[-1]
 
     @property
     def current_key(self) -> tuple[int, int] | None:
@@ -117,6 +129,7 @@ class RunState:
                 self._decide(event)
             case StepFinished():
                 self.phase = "between"
+                self.step_done[event.step_index] = event
             case RunFinished():
                 self.finished = event
                 self.cost_usd = event.cost_usd

@@ -271,3 +271,28 @@ retries = 3
     assert out.count("[a] #") == 1  # not retried: retrying cannot fix a task file
     assert out.count("exit 127 (command not found): helper-tool missing") == 2  # attempt + summary
     assert "the command check is misconfigured, fix the task file" in out
+
+
+def test_every_step_output_is_printed(tmp_path: Path) -> None:
+    task = write_task(
+        tmp_path / "t.toml",
+        """
+name = "two-steps"
+chain = ["s"]
+[models.s]
+provider = "sim"
+responses = ["the draft \\u001b[2J", "the polished text"]
+[[steps]]
+name = "draft"
+prompt = "p"
+[[steps]]
+name = "polish"
+prompt = "{previous}"
+""",
+    )
+    done = escalatui("run", task, "--headless")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "--- step draft output ---\nthe draft \\x1b[2J\n" in out
+    assert out.rstrip().endswith("--- output ---\nthe polished text")
+    assert "\x1b" not in out

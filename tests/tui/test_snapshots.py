@@ -36,11 +36,19 @@ from escalatui.engine.events import (
 from escalatui.session import read_session
 from escalatui.tui.app import make_app
 from escalatui.tui.live_run import FROZEN_NOW
+from escalatui.tui.screens.feedback import FeedbackScreen
 from escalatui.tui.screens.replay import ReplayScreen
 from escalatui.tui.widgets.stream_view import StreamView
 
 pytestmark = pytest.mark.timeout(60)
 SIZE = (110, 34)
+SIZES = [(60, 15), (80, 24), (120, 36), (160, 48)]
+"""The run screen at every size a person may use: the smallest fold panels, none cuts the answer,
+the decision bar or a dialog's buttons."""
+MARKDOWN = (
+    "The answer is **wrong**, see:\n\n```python\ndef area(w, h):\n    return w + h\n```\n\n"
+    "- a [link](app.quit) stays text\n- [@click=app.quit]markup[/] too\n"
+)
 PARTIAL = ["Streaming ", "an answer, ", "with [bold]markup[/bold] ", "shown as text…"]
 
 
@@ -87,7 +95,10 @@ def test_home(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
     assert snap_compare(app, terminal_size=SIZE)
 
 
-def test_run_mid_stream(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_run_mid_stream(
+    snap_compare: Any, tmp_path: Path, session_dir: Path, size: tuple[int, int]
+) -> None:
     with FakeServer() as server:
         server.enqueue(partial_then_stall(PARTIAL), model="small")
         models = {
@@ -106,20 +117,41 @@ def test_run_mid_stream(snap_compare: Any, tmp_path: Path, session_dir: Path) ->
             await wait_for(pilot, lambda: stream.text == "".join(PARTIAL), "the partial answer")
             await pilot.pause(0.1)
 
-        assert snap_compare(app, terminal_size=SIZE, run_before=streaming)
+        assert snap_compare(app, terminal_size=size, run_before=streaming)
 
 
-def test_run_awaiting_approval(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
-    app = frozen_run(two_tiers(tmp_path, "manual"), session_dir)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_run_awaiting_approval(
+    snap_compare: Any, tmp_path: Path, session_dir: Path, size: tuple[int, int]
+) -> None:
+    app = frozen_run(two_tiers(tmp_path, "manual", cheap=sim(MARKDOWN)), session_dir)
 
     async def awaiting(pilot: Pilot[Any]) -> None:
         await wait_phase(pilot, "awaiting")
-        await pilot.pause(0.1)
+        await pilot.pause(0.3)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=awaiting)
+    assert snap_compare(app, terminal_size=size, run_before=awaiting)
 
 
-def test_run_finished(snap_compare: Any, tmp_path: Path, session_dir: Path) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_feedback_editor(
+    snap_compare: Any, tmp_path: Path, session_dir: Path, size: tuple[int, int]
+) -> None:
+    app = frozen_run(two_tiers(tmp_path, "manual"), session_dir)
+
+    async def editing(pilot: Pilot[Any]) -> None:
+        await wait_phase(pilot, "awaiting")
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, FeedbackScreen), "the editor")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=size, run_before=editing)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_run_finished(
+    snap_compare: Any, tmp_path: Path, session_dir: Path, size: tuple[int, int]
+) -> None:
     app = frozen_run(two_tiers(tmp_path, "manual"), session_dir)
 
     async def finished(pilot: Pilot[Any]) -> None:
@@ -131,9 +163,9 @@ def test_run_finished(snap_compare: Any, tmp_path: Path, session_dir: Path) -> N
         await pilot.press("a")
         await pilot.app.workers.wait_for_complete()
         pilot.app.clear_notifications()  # toasts time out: never in a snapshot
-        await pilot.pause(0.1)
+        await pilot.pause(0.3)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=finished)
+    assert snap_compare(app, terminal_size=size, run_before=finished)
 
 
 def test_replay(snap_compare: Any, tmp_path: Path) -> None:

@@ -24,10 +24,18 @@ def _cap(text: str) -> str:
     )
 
 
+def _no_checks(a: AttemptDecided) -> bool:
+    return a.decided_by == "checks" and not a.checks
+
+
 class AttemptScreen(ModalScreen[None]):
     """Read-only; Escape closes it."""
 
-    BINDINGS = [Binding("escape,q", "close", "Close", id="attempt-close")]
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="attempt-close"),
+        Binding("c", "copy('answer')", "Copy answer", id="attempt-copy"),
+        Binding("p", "copy('prompt')", "Copy prompt", id="attempt-copy-prompt"),
+    ]
 
     def __init__(self, attempt: AttemptDecided, display: Display) -> None:
         super().__init__()
@@ -38,7 +46,7 @@ class AttemptScreen(ModalScreen[None]):
         a, fmt = self.attempt, self.display_format
         with VerticalScroll(id="attempt-dialog") as scroll:
             scroll.border_title = plain(f"#{a.attempt} {a.step} · {a.model}")
-            scroll.border_subtitle = Content("esc closes")
+            scroll.border_subtitle = Content("c copies the answer · p the prompt · esc closes")
             yield Static(self._summary(a, fmt), classes="attempt-summary")
             for title, body in self._sections(a):
                 yield Static(Content.assemble((title, "bold $text-accent")), classes="attempt-head")
@@ -50,7 +58,7 @@ class AttemptScreen(ModalScreen[None]):
         return Content.assemble(
             ("verdict ", "$text-muted"),
             (a.verdict, "bold"),
-            (f" by {a.decided_by}", "$text-muted"),
+            (" · no checks" if _no_checks(a) else f" by {a.decided_by}", "$text-muted"),
             "\n",
             screen_text(
                 f"{a.provider}{sim} {a.provider_model} · {warm_word(a.warm)} · "
@@ -78,6 +86,15 @@ class AttemptScreen(ModalScreen[None]):
         if a.prompt:
             sections.append(("prompt", _cap(a.prompt)))
         return sections
+
+    def action_copy(self, what: str) -> None:
+        """Copy this attempt's answer or prompt (control characters shown, as on screen)."""
+        text = self.attempt.output if what == "answer" else self.attempt.prompt
+        if not text:
+            self.notify(f"This attempt has no {what}.", timeout=3, markup=False)
+            return
+        self.app.copy_to_clipboard(screen_text(text))
+        self.notify(f"Copied the {what} ({len(text):,} characters).", timeout=3, markup=False)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from escalatui.tui.display import Display, screen_text
+from escalatui.tui.display import Display, one_line, screen_text
 from escalatui.tui.run_state import RunState
 
 VERDICT_STYLE = {
@@ -18,32 +18,63 @@ VERDICT_STYLE = {
 MAX_FEEDBACK_LINES = 6
 
 
+CHECK_MARK = {"pass": ("✓ pass ", "$text-success"), "fail": ("✗ fail ", "$text-error")}
+CHECK_MARK["error"] = ("! error", "$text-error")
+
+
 class DecisionBar(Static):
-    """Hidden while an answer streams; shows checks, the pending decision, or the run result."""
+    """Hidden while an answer streams; shows each check, the pending decision, or the run
+    result. `lines` caps the checks and feedback shown (small terminals get fewer)."""
 
     DEFAULT_CSS = """
-    DecisionBar { height: auto; max-height: 12; }
+    DecisionBar { height: auto; }
     """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.lines = MAX_FEEDBACK_LINES
 
     def show(self, state: RunState, display: Display) -> None:
         """Redraw from the run state."""
-        content = decision_content(state, display)
+        content = decision_content(state, display, self.lines)
         self.set_class(content is None, "-empty")
         self.set_class(state.phase == "awaiting", "-awaiting")
         self.set_class(state.finished is not None, "-finished")
         self.update(content or "")
 
 
-def _feedback(text: str | None) -> list[str | tuple[str, str]]:
+def _feedback(text: str | None, limit: int) -> list[str | tuple[str, str]]:
     if not text:
         return []
     lines = screen_text(text).splitlines()
-    if len(lines) > MAX_FEEDBACK_LINES:
-        lines = lines[:MAX_FEEDBACK_LINES] + ["… (Enter on the attempt in the history shows all)"]
+    if len(lines) > limit:
+        lines = lines[: max(1, limit - 1)] + ["… (Enter on the attempt shows all)"]
     return ["\n", ("feedback: ", "$text-muted"), "\n".join(lines)]
 
 
-def decision_content(state: RunState, display: Display) -> Content | None:
+def check_lines(state: RunState, limit: int) -> list[str | tuple[str, str]]:
+    """Each check of the current attempt: pass / fail / error and what it said, one line
+    each; "no checks" for a step without any."""
+    done = state.checks
+    if done is None:
+        return []
+    if not done.outcomes:
+        return ["\n", ("no checks", "$text-muted")]
+    parts: list[str | tuple[str, str]] = []
+    shown = done.outcomes if len(done.outcomes) <= limit else done.outcomes[: max(1, limit - 1)]
+    for outcome in shown:
+        result = "error" if outcome.error else "pass" if outcome.passed else "fail"
+        mark, style = CHECK_MARK[result]
+        note = outcome.error or ("" if outcome.passed else outcome.feedback) or ""
+        parts += ["\n", (mark, style), " ", (screen_text(outcome.kind), "bold")]
+        if note:
+            parts.append((": " + one_line(note, 100), "$text-muted"))
+    if len(shown) < len(done.outcomes):
+        parts += ["\n", (f"… {len(done.outcomes) - len(shown)} more checks", "$text-muted")]
+    return parts
+
+
+def decision_content(state: RunState, display: Display, lines: int = 6) -> Content | None:
     """The bar's text, or None when it has nothing to say."""
     if state.finished is not None:
         run = state.finished
@@ -54,20 +85,24 @@ def decision_content(state: RunState, display: Display) -> Content | None:
         ]
         if run.error:
             parts += ["\n", screen_text(run.error)]
-        return Content.assemble(*parts)
+        return Content.assemble(*parts, *check_lines(state, lines))
     if state.awaiting is not None:
         ask = state.awaiting
         why = "manual approval" if ask.reason == "manual" else "before escalating"
         parts = [
             ("Your decision ", "bold $text-warning"),
-            (f"({why}) · checks propose ", "$text-muted"),
+            (f"({why}) · " if lines >= MAX_FEEDBACK_LINES else "· ", "$text-muted"),
+            ("checks propose ", "$text-muted"),
             (ask.proposed, VERDICT_STYLE.get(ask.proposed, "bold")),
         ]
         if not ask.complete:
             parts.append((" · the answer is incomplete", "$text-error"))
         if not ask.can_escalate:
             parts.append((" · no stronger model left", "$text-muted"))
-        return Content.assemble(*parts, *_feedback(ask.feedback))
+        checks = check_lines(state, lines)
+        # With every check on its own line, the feedback only repeats them.
+        feedback = [] if checks and len(checks) > 2 else _feedback(ask.feedback, lines)
+        return Content.assemble(*parts, *checks, *feedback)
     if state.phase == "checking":
         ended = state.ended
         if ended is not None and not ended.complete:

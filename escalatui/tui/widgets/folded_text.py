@@ -70,8 +70,9 @@ class FoldedText:
             return self.rows[index]
         return self.tail if index == len(self.rows) else ""
 
-    def append(self, raw: str) -> None:
-        """Add untrusted model text: CRLF becomes a newline, tabs spaces, the rest inert."""
+    def append(self, raw: str) -> str:
+        """Add untrusted model text: CRLF becomes a newline, tabs spaces, the rest inert.
+        Returns the text added, as shown."""
         if self._held_cr:
             raw = "\r" + raw
             self._held_cr = False
@@ -82,6 +83,7 @@ class FoldedText:
         if text:
             self._source.append(text)
             self._fold(text)
+        return text
 
     def refold(self, width: int) -> None:
         """Wrap everything again at a new width."""

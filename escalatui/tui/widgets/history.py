@@ -13,18 +13,19 @@ from escalatui.tui.display import Display, one_line, warm_word
 
 NOTE_CHARS = 48
 """Feedback is cut to this in the table; Enter on the row shows all of it."""
-COLUMNS = ("#", "step", "model", "warm", "time", "ttft", "tokens", "cost", "verdict", "by")
+COLUMNS = ("#", "step", "model", "verdict", "by", "time", "tokens", "cost", "warm", "ttft")
+"""What was decided comes first: on a narrow terminal the figures are cut, then the feedback."""
 WIDTHS = {
     "#": 2,
     "step": 10,
     "model": 18,
-    "warm": 5,
+    "verdict": 8,
+    "by": 9,
     "time": 7,
-    "ttft": 6,
     "tokens": 9,
     "cost": 8,
-    "verdict": 8,
-    "by": 6,
+    "warm": 5,
+    "ttft": 6,
 }
 
 
@@ -66,15 +67,18 @@ class History(DataTable[Text]):
             str(a.attempt),
             one_line(a.step, 10),
             one_line(a.model, 12 if a.simulated else 18) + (" (sim)" if a.simulated else ""),
-            warm_word(a.warm),
-            fmt.seconds(a.duration_ms),
-            fmt.seconds(a.ttft_ms),
-            fmt.tokens(a.prompt_tokens, a.completion_tokens),
-            fmt.cost(a.cost_usd),
         ]
         row = [Text(c) for c in cells]
         row.append(Text(a.verdict, style=_verdict_style(a.verdict)))
-        row.append(Text(a.decided_by, style="bold" if a.decided_by == "human" else ""))
+        row.append(Text(decided_by(a), style="bold" if a.decided_by == "human" else ""))
+        figures = [
+            fmt.seconds(a.duration_ms),
+            fmt.tokens(a.prompt_tokens, a.completion_tokens),
+            fmt.cost(a.cost_usd),
+            warm_word(a.warm),
+            fmt.seconds(a.ttft_ms),
+        ]
+        row += [Text(c) for c in figures]
         row.append(Text(_note(a)))
         self.add_row(*row, key=str(len(self.attempts) - 1))
         self.move_cursor(row=self.row_count - 1)
@@ -83,6 +87,13 @@ class History(DataTable[Text]):
         event.stop()
         index = int(event.row_key.value or 0)
         self.post_message(self.Opened(self, self.attempts[index]))
+
+
+def decided_by(a: AttemptDecided) -> str:
+    """Who decided; "no checks" when the checks decided but the step has none."""
+    if a.decided_by == "checks" and not a.checks:
+        return "no checks"
+    return a.decided_by
 
 
 def _verdict_style(verdict: str) -> str:

@@ -57,11 +57,13 @@ class StreamView(ScrollView, can_focus=True):
         self._folded = FoldedText(self._content_width())
         self._paint(everything=True)
 
-    def append(self, text: str) -> None:
-        """Add streamed text; the screen catches up at the next frame."""
-        self._folded.append(text)
+    def append(self, text: str) -> str:
+        """Add streamed text; the screen catches up at the next frame. Returns the text added,
+        as shown (inert)."""
+        shown = self._folded.append(text)
         if self._timer is None:
             self._timer = self.set_timer(FRAME_S, self._paint, name="stream-frame")
+        return shown
 
     def flush(self) -> None:
         """Paint pending text now (end of an attempt)."""
@@ -69,7 +71,10 @@ class StreamView(ScrollView, can_focus=True):
             self._paint()
 
     def _content_width(self) -> int:
-        return max(1, self.scrollable_content_region.width)
+        # Hidden (the rendered view is shown instead), the view has no width: keep folding at
+        # the last real one rather than one character a row.
+        width = self.scrollable_content_region.width
+        return width if width > 0 else self._folded.width
 
     def _paint(self, everything: bool = False, follow: bool | None = None) -> None:
         if self._timer is not None:
@@ -97,6 +102,8 @@ class StreamView(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         # After a resize the old position says nothing about following: keep what the last
         # paint did (the view shrinks when the decision bar appears, for one).
+        if self.scrollable_content_region.width <= 0:
+            return
         self._folded.refold(self._content_width())
         self._paint(everything=True, follow=self._following)
 
