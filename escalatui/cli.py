@@ -166,7 +166,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace, user: UserConfig) -> int:
     import math
 
-    from escalatui.batch.command import PlanError, plan_batch, run_batch_headless
+    from escalatui.batch.command import PlanError, open_batch, plan_batch, run_batch_headless
     from escalatui.batch.inputs import parse_shard
     from escalatui.config import load_task
 
@@ -189,16 +189,28 @@ def _batch(args: argparse.Namespace, user: UserConfig) -> int:
     except (PlanError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return run_batch_headless(
-        loaded,
-        user,
-        _session_dir(args, user),
-        plan,
-        concurrency=args.concurrency,
-        approval=args.approval,
-        budget_total=args.budget_total,
-        json_mode=args.json,
-    )
+    options = {
+        "concurrency": args.concurrency,
+        "approval": args.approval,
+        "budget_total": args.budget_total,
+    }
+    session_dir = _session_dir(args, user)
+    if args.headless or args.json:
+        return run_batch_headless(loaded, user, session_dir, plan, json_mode=args.json, **options)
+    batch = open_batch(loaded, user, session_dir, plan, **options)
+    if isinstance(batch, int):
+        return batch
+    try:
+        code = _tui(args, user, batch=batch)
+    finally:
+        if batch.results is not None:
+            batch.results.close()
+    if batch.finished is not None:  # the screen is gone: what it ended with, on the terminal
+        from escalatui.batch.printer import summary
+
+        print(summary(batch.finished))
+    print(f"results: {plan.results}", file=sys.stderr)
+    return code
 
 
 def _task_input(args: argparse.Namespace) -> str | None:

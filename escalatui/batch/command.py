@@ -7,6 +7,7 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from escalatui.batch.inputs import InputsError, Item, in_shard, read_inputs
 from escalatui.batch.results import Previous, ResultsError, ResultsWriter, read_results
@@ -14,6 +15,9 @@ from escalatui.config import LoadedTask, UserConfig
 from escalatui.config.models import Approval
 from escalatui.config.template import item_keys
 from escalatui.run_session import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+
+if TYPE_CHECKING:
+    from escalatui.batch.scheduler import Batch
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def exit_code(counts: dict[str, int], status: str) -> int:
     return EXIT_FAILED
 
 
-def run_batch_headless(
+def open_batch(
     loaded: LoadedTask,
     user: UserConfig,
     session_dir: Path,
@@ -86,9 +90,9 @@ def run_batch_headless(
     concurrency: int,
     approval: Approval | None,
     budget_total: float | None,
-    json_mode: bool,
-) -> int:
-    from escalatui.batch.printer import BatchPrinter
+) -> Batch | int:
+    """The batch, its results file open; or the exit code when the session dir or the results
+    file cannot be written (said on stderr). The caller closes `batch.results`."""
     from escalatui.batch.scheduler import Batch, BatchOptions
     from escalatui.run_session import RunRequest
     from escalatui.session import SessionWriteError, SessionWriter
@@ -105,17 +109,43 @@ def run_batch_headless(
     except ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    printer = BatchPrinter(json_mode=json_mode)
-    if not json_mode:
-        print(f"results: {plan.results}", file=sys.stderr)
     request = RunRequest(loaded, user, session_dir, approval=approval)
-    batch = Batch(
+    return Batch(
         request,
         plan.items,
         BatchOptions(concurrency=concurrency, budget_total=budget_total),
         results=results,
         skipped=plan.skipped,
     )
+
+
+def run_batch_headless(
+    loaded: LoadedTask,
+    user: UserConfig,
+    session_dir: Path,
+    plan: BatchPlan,
+    *,
+    concurrency: int,
+    approval: Approval | None,
+    budget_total: float | None,
+    json_mode: bool,
+) -> int:
+    from escalatui.batch.printer import BatchPrinter
+
+    batch = open_batch(
+        loaded,
+        user,
+        session_dir,
+        plan,
+        concurrency=concurrency,
+        approval=approval,
+        budget_total=budget_total,
+    )
+    if isinstance(batch, int):
+        return batch
+    printer = BatchPrinter(json_mode=json_mode)
+    if not json_mode:
+        print(f"results: {plan.results}", file=sys.stderr)
 
     async def main() -> int:
         task = asyncio.current_task()
@@ -132,4 +162,5 @@ def run_batch_headless(
     try:
         return asyncio.run(main())
     finally:
-        results.close()
+        if batch.results is not None:
+            batch.results.close()

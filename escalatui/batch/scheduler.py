@@ -77,6 +77,8 @@ class Batch:
         self._escalated: set[str] = set()
         """Running items that reached a higher tier on some step."""
         self._spent = 0.0
+        self.finished: BatchFinished | None = None
+        """How the batch ended, once it has (also when it was cancelled)."""
 
     # -- control from a front end ---------------------------------------------------------
 
@@ -135,7 +137,7 @@ class Batch:
             not_started = len(self.items) - started
             if not_started:
                 self.counts["not started"] = not_started
-            finished = self._finished(status, t0)
+            finished = self.finished = self._finished(status, t0)
             sink(finished)
         return finished
 
@@ -233,12 +235,13 @@ class Batch:
             status,
             dict(self.counts),
             tuple(self.ledger.tiers.values()),
-            self.ledger.savings(self.steps, self._top_prices()),
+            self.ledger.savings(self.steps, self.top_prices()),
             self.ledger.unknown_costs,
             int((time.monotonic() - t0) * 1000),
         )
 
-    def _top_prices(self) -> dict[str, TopPrice]:
+    def top_prices(self) -> dict[str, TopPrice]:
+        """Each step's top-tier prices, where configured, for `ledger.savings()`."""
         task = self.request.loaded.task
         prices = {}
         for step in task.steps:

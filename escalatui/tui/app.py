@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -21,6 +22,9 @@ from escalatui.tui.screens.home import HomeScreen
 from escalatui.tui.screens.problems import ProblemsScreen
 from escalatui.tui.screens.replay import ReplayScreen
 from escalatui.tui.screens.run import DECISION_ACTIONS, RunScreen
+
+if TYPE_CHECKING:
+    from escalatui.batch.scheduler import Batch
 
 
 class EscalatuiApp(App[int]):
@@ -43,8 +47,10 @@ class EscalatuiApp(App[int]):
         frozen: bool = False,
         task_sources: list[tuple[str, Path]] | None = None,
         replay_speed: float | None = 1.0,
+        batch: Batch | None = None,
     ) -> None:
         super().__init__()
+        self.batch = batch
         self.user = user
         self.session_dir = session_dir
         self.approval = approval
@@ -60,7 +66,11 @@ class EscalatuiApp(App[int]):
         self._install_themes()
         self.set_keymap(self.user.keymap)
         self._quit_on_signals()
-        if self.loaded is not None:
+        if self.batch is not None:
+            from escalatui.tui.screens.batch import BatchScreen
+
+            self.push_screen(BatchScreen(self.batch, self.display_format))
+        elif self.loaded is not None:
             self.push_screen(self._run_screen(self.loaded, from_home=False))
         elif self.replay is not None:
             self.push_screen(
@@ -137,19 +147,27 @@ class EscalatuiApp(App[int]):
 
     async def action_quit(self) -> None:
         """Quit; a run still going is cancelled first and its log closed consistent."""
+        from escalatui.tui.screens.batch import BatchScreen
+
         code = 0
         for screen in reversed(self.screen_stack):
-            if isinstance(screen, RunScreen) and await screen.stop_run():
+            if isinstance(screen, RunScreen | BatchScreen) and await screen.stop_run():
                 code = 130
         top = next((s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen)), None)
         if code == 0 and isinstance(top, RunScreen):
             code = top.exit_code or 0
+        batch = next((s for s in self.screen_stack if isinstance(s, BatchScreen)), None)
+        if batch is not None:
+            code = batch.exit_code
         self.exit(code)
 
     # -- command palette ----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        commands = getattr(screen, "commands", None)
+        if callable(commands):  # the batch screens list their own
+            yield from commands()
         if isinstance(screen, RunScreen) and screen.running:
             for action, help_text in DECISION_ACTIONS.items():
                 yield SystemCommand(
@@ -185,9 +203,11 @@ def make_app(
     frozen: bool = False,
     task_sources: list[tuple[str, Path]] | None = None,
     replay_speed: float | None = 1.0,
+    batch: Batch | None = None,
 ) -> EscalatuiApp:
     """The app for the CLI and the tests. `frozen` pins clocks, durations and run ids (for
-    snapshots); `task_sources` replaces the home screen's task directories."""
+    snapshots); `task_sources` replaces the home screen's task directories; `batch` opens the
+    batch screen on it."""
     return EscalatuiApp(
         user=user,
         session_dir=session_dir,
@@ -199,4 +219,5 @@ def make_app(
         frozen=frozen,
         task_sources=task_sources,
         replay_speed=replay_speed,
+        batch=batch,
     )

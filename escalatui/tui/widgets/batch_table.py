@@ -1,0 +1,115 @@
+"""The batch's items, one row each: rows are added once, then only the cells that changed are
+updated, at most a few times a second, so a table of 10,000 items stays fast."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from escalatui.batch.economics import usd
+from escalatui.batch.inputs import Item
+from escalatui.tui.display import Display, one_line
+
+STATUS_STYLE = {
+    "queued": "dim",
+    "running": "bold",
+    "waiting": "bold reverse",
+    "accepted": "green",
+    "failed": "bold red",
+    "budget": "bold red",
+    "cancelled": "yellow",
+}
+COLUMNS = (
+    ("id", 8),
+    ("input", 0),
+    ("status", 9),
+    ("step", 8),
+    ("model", 10),
+    ("att", 3),
+    ("cost", 8),
+    ("time", 6),
+)
+"""Key and width; the input column takes what the screen leaves (at least INPUT_MIN)."""
+INPUT_MIN = 12
+
+
+@dataclass(slots=True)
+class ItemRow:
+    """What the table shows of one item (small: 10,000 of them are kept)."""
+
+    status: str = "queued"
+    step: str = ""
+    model: str = ""
+    attempts: int = 0
+    cost_usd: float | None = 0.0
+    started: float | None = None
+    duration_ms: int | None = None
+
+    def cells(self, display: Display, now: float) -> dict[str, object]:
+        """The cells that change, by column key."""
+        if self.duration_ms is not None:
+            seconds = display.seconds(self.duration_ms)
+        elif self.started is not None:
+            seconds = display.seconds(int((now - self.started) * 1000))
+        else:
+            seconds = ""
+        cost = "?" if self.cost_usd is None else usd(self.cost_usd) if self.attempts else ""
+        return {
+            "status": Text(self.status, style=STATUS_STYLE.get(self.status, "")),
+            "step": Text(one_line(self.step, 40)),
+            "model": Text(one_line(self.model, 40)),
+            "att": str(self.attempts) if self.attempts else "",
+            "cost": cost,
+            "time": seconds,
+        }
+
+
+class ItemTable(DataTable[object]):
+    """Every item of the batch; `mark(id)` then `flush()` redraws what changed."""
+
+    def __init__(self, items: list[Item], display: Display, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.items = items
+        self.display_format = display
+        self.rows_by_id: dict[str, ItemRow] = {item.id: ItemRow() for item in items}
+        self.dirty: set[str] = set()
+
+    def build(self, width: int) -> None:
+        """Add the columns and every row, once. Fixed column widths: no measuring 10,000 cells."""
+        fixed = sum(w for _, w in COLUMNS) + 2 * len(COLUMNS) + 2  # cell padding, scrollbar
+        input_width = max(INPUT_MIN, width - fixed)
+        for key, w in COLUMNS:
+            self.add_column(key, width=w or input_width, key=key)
+        now = time.monotonic()
+        for item in self.items:
+            row = self.rows_by_id[item.id]
+            cells = row.cells(self.display_format, now)
+            self.add_row(
+                Text(one_line(item.id, 60)),
+                Text(one_line(item.input, 200)),
+                *cells.values(),
+                key=item.id,
+            )
+
+    def mark(self, item_id: str) -> None:
+        self.dirty.add(item_id)
+
+    def flush(self) -> int:
+        """Update the cells of the rows marked since the last flush (and the clock of running
+        ones); returns how many rows were touched."""
+        now = time.monotonic()
+        touched = 0
+        for item_id in self.dirty:
+            row = self.rows_by_id[item_id]
+            for key, value in row.cells(self.display_format, now).items():
+                self.update_cell(item_id, key, value)
+            touched += 1
+        self.dirty.clear()
+        return touched
+
+    def tick(self, running: set[str]) -> None:
+        """Advance the time of running items (once a second is enough)."""
+        self.dirty |= running
