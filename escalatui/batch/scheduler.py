@@ -112,8 +112,9 @@ class Batch:
         started = 0
         try:
             for item in self.items:
-                await self.resumed.wait()
                 await slots.acquire()
+                # after the slot: a pause while waiting for one still holds this item back
+                await self.resumed.wait()
                 if self._budget_reached():
                     slots.release()
                     status = "budget"

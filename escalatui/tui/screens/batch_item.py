@@ -48,6 +48,9 @@ class BatchItemScreen(Screen[None]):
         self.queued = queued
         """Opened from the waiting queue: a decision moves on to the next waiting item."""
         self.view = RunView(batch_screen.display_format, id="run-view")
+        self._backlog = batch_screen.events.get(item_id, [])
+        """The item's events so far: the batch screen's own list, which keeps growing until the
+        item ends (taken now: the item may end before this screen is mounted)."""
         self._keys: tuple[bool, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -58,9 +61,11 @@ class BatchItemScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # The events so far, then live: both in the batch screen's order, on this one loop.
-        for event in list(self.batch_screen.events.get(self.item_id, [])):
+        for event in self._backlog:
             self.view.feed(event)
-        self.batch_screen.watchers[self.item_id] = self.view.feed
+        self._backlog = []
+        if self.item_id in self.batch_screen.events:
+            self.batch_screen.watchers[self.item_id] = self.view.feed
         self._show_status()
 
     def on_unmount(self) -> None:

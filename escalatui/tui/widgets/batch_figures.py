@@ -95,16 +95,18 @@ class BatchFigures(Static):
     def __init__(self, display: Display, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.display_format = display
+        self.text = ""
+        """What the panel shows, as plain text."""
 
     def show(
         self, progress: Progress, tiers: list[TierFigures], savings: Savings, unknown: int
     ) -> None:
-        self.update(
-            Content("\n").join(
-                [
-                    progress_line(progress, self.display_format),
-                    tiers_table(tiers),
-                    savings_lines(savings, unknown),
-                ]
-            )
+        content = Content("\n").join(
+            [
+                progress_line(progress, self.display_format),
+                tiers_table(tiers),
+                savings_lines(savings, unknown),
+            ]
         )
+        self.text = content.plain
+        self.update(content)
