@@ -300,3 +300,31 @@ async def test_ten_thousand_rows_are_built_once(tmp_path: Path) -> None:
         await pilot.pause(0.1)
         await pilot.press("q")
     assert batch.finished is not None and batch.finished.counts == {"not started": 10_000}
+
+
+SNAPSHOT_SIZES = [(80, 24), (120, 36)]
+
+
+@pytest.mark.parametrize("size", SNAPSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_batch_finished(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    app = batch_app(make_batch(tmp_path, 9), tmp_path, frozen=True)
+
+    async def finished(pilot: Pilot[Any]) -> None:
+        await wait_finished(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=finished)
+
+
+@pytest.mark.parametrize("size", SNAPSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_batch_waiting_for_a_person(
+    snap_compare: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    batch = make_batch(tmp_path, 5, concurrency=1, approval="manual")
+    app = batch_app(batch, tmp_path, frozen=True)
+
+    async def waiting(pilot: Pilot[Any]) -> None:
+        screen = batch_screen(pilot.app)  # type: ignore[arg-type]
+        await wait_for(pilot, lambda: screen.queue.waiting() == ["i1"], "i1 to ask")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=size, run_before=waiting)

@@ -56,7 +56,7 @@ class BatchScreen(Screen[None]):
 
     def __init__(self, batch: Batch, display: Display) -> None:
         super().__init__()
-        self.batch = batch
+        self.batch_job = batch
         self.display_format = display
         self.queue = WaitingQueue()
         # The person is the decider of every item (asked only when the approval mode says so).
@@ -87,7 +87,7 @@ class BatchScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#batch-figures").border_title = screen_text(
-            f"batch {self.batch.request.loaded.task.name}"
+            f"batch {self.batch_job.request.loaded.task.name}"
         )
         self.table.build(self.app.size.width)
         self._t0 = time.monotonic()
@@ -99,7 +99,7 @@ class BatchScreen(Screen[None]):
 
     @work(exclusive=True, group="batch", exit_on_error=False)
     async def run_batch(self) -> BatchFinished:
-        return await self.batch.run(self._sink)
+        return await self.batch_job.run(self._sink)
 
     def _sink(self, event: BatchEvent) -> None:
         if isinstance(event, BatchFinished):
@@ -229,12 +229,12 @@ class BatchScreen(Screen[None]):
         self._figures_dirty = False
         if self.finished is None:
             self.progress.elapsed_s = time.monotonic() - self._t0
-        self.progress.paused = self.batch.paused
-        ledger = self.batch.ledger
+        self.progress.paused = self.batch_job.paused
+        ledger = self.batch_job.ledger
         self.query_one(BatchFigures).show(
             self.progress,
             list(ledger.tiers.values()),
-            ledger.savings(self.batch.steps, self.batch.top_prices()),
+            ledger.savings(self.batch_job.steps, self.batch_job.top_prices()),
             ledger.unknown_costs,
         )
 
@@ -269,18 +269,20 @@ class BatchScreen(Screen[None]):
         if action in ("pause", "cancel_batch"):
             return self.running
         if action == "next_waiting":
-            return self.running and bool(self.queue.waiting()) or None
+            if not self.running:
+                return False
+            return True if self.queue.waiting() else None  # shown dimmed: no one waits
         return True
 
     def action_pause(self) -> None:
         """Pause (no new item starts; running ones go on) or resume."""
         if not self.running:
             return
-        if self.batch.paused:
-            self.batch.resume()
+        if self.batch_job.paused:
+            self.batch_job.resume()
             self.notify("Resumed: new items start again.", timeout=3)
         else:
-            self.batch.pause()
+            self.batch_job.pause()
             self.notify("Paused: no new item starts; running items go on.", timeout=3)
         self._figures_dirty = True
         self._flush()

@@ -77,7 +77,7 @@ class BatchItemScreen(Screen[None]):
 
     @property
     def session(self) -> RunSession | None:
-        return self.batch_screen.batch.sessions.get(self.item_id)
+        return self.batch_screen.batch_job.sessions.get(self.item_id)
 
     @property
     def running(self) -> bool:

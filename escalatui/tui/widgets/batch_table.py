@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from escalatui.batch.economics import usd
@@ -30,7 +31,7 @@ COLUMNS = (
     ("model", 10),
     ("att", 3),
     ("cost", 8),
-    ("time", 6),
+    ("time", 8),
 )
 """Key and width; the input column takes what the screen leaves (at least INPUT_MIN)."""
 INPUT_MIN = 12
@@ -56,7 +57,12 @@ class ItemRow:
             seconds = display.seconds(int((now - self.started) * 1000))
         else:
             seconds = ""
-        cost = "?" if self.cost_usd is None else usd(self.cost_usd) if self.attempts else ""
+        if self.cost_usd is None:
+            cost = "?"
+        elif self.cost_usd or self.duration_ms is not None:
+            cost = usd(self.cost_usd)
+        else:
+            cost = ""  # nothing decided yet: what the attempt costs is not known
         return {
             "status": Text(self.status, style=STATUS_STYLE.get(self.status, "")),
             "step": Text(one_line(self.step, 40)),
@@ -69,6 +75,8 @@ class ItemRow:
 
 class ItemTable(DataTable[object]):
     """Every item of the batch; `mark(id)` then `flush()` redraws what changed."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open item", id="batch-open")]
 
     def __init__(self, items: list[Item], display: Display, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
