@@ -35,6 +35,9 @@ COLUMNS = (
 )
 """Key and width; the input column takes what the screen leaves (at least INPUT_MIN)."""
 INPUT_MIN = 12
+CHUNK = 500
+"""Rows added at a time: the first screenful shows at once, the rest follow between frames
+(the table measures every new cell, about a second per 10,000 rows)."""
 
 
 @dataclass(slots=True)
@@ -84,23 +87,38 @@ class ItemTable(DataTable[object]):
         self.display_format = display
         self.rows_by_id: dict[str, ItemRow] = {item.id: ItemRow() for item in items}
         self.dirty: set[str] = set()
+        self.position = {item.id: i for i, item in enumerate(items)}
+        self.added = 0
+        """Rows added so far, in item order."""
 
     def build(self, width: int) -> None:
-        """Add the columns and every row, once. Fixed column widths: no measuring 10,000 cells."""
+        """Add the columns, then every row, once. Fixed column widths: no re-measuring."""
         fixed = sum(w for _, w in COLUMNS) + 2 * len(COLUMNS) + 2  # cell padding, scrollbar
         input_width = max(INPUT_MIN, width - fixed)
         for key, w in COLUMNS:
             self.add_column(key, width=w or input_width, key=key)
+        self._add_rows()
+
+    @property
+    def complete(self) -> bool:
+        """Every item has its row."""
+        return self.added == len(self.items)
+
+    def _add_rows(self) -> None:
         now = time.monotonic()
-        for item in self.items:
+        end = min(len(self.items), self.added + CHUNK)
+        for item in self.items[self.added : end]:
             row = self.rows_by_id[item.id]
-            cells = row.cells(self.display_format, now)
             self.add_row(
                 Text(one_line(item.id, 60)),
                 Text(one_line(item.input, 200)),
-                *cells.values(),
+                *row.cells(self.display_format, now).values(),
                 key=item.id,
             )
+        self.added = end
+        if not self.complete:
+            # a timer, not after the next refresh: it goes on while another screen is on top
+            self.set_timer(0.01, self._add_rows, name="batch-rows")
 
     def mark(self, item_id: str) -> None:
         self.dirty.add(item_id)
@@ -111,6 +129,8 @@ class ItemTable(DataTable[object]):
         now = time.monotonic()
         touched = 0
         for item_id in self.dirty:
+            if self.position[item_id] >= self.added:
+                continue  # its row is still to come, drawn as it is by then
             row = self.rows_by_id[item_id]
             for key, value in row.cells(self.display_format, now).items():
                 self.update_cell(item_id, key, value)
