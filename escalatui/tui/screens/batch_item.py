@@ -4,6 +4,7 @@ item that waits."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from escalatui.tui.screens.feedback import FeedbackResult, FeedbackScreen
 from escalatui.tui.screens.run import DECISION_ACTIONS
 from escalatui.tui.widgets.history import History
 from escalatui.tui.widgets.run_view import RunView
+from escalatui.tui.widgets.totals import Totals
 
 if TYPE_CHECKING:
     from escalatui.tui.screens.batch import BatchScreen
@@ -67,6 +69,14 @@ class BatchItemScreen(Screen[None]):
         if self.item_id in self.batch_screen.events:
             self.batch_screen.watchers[self.item_id] = self.view.feed
         self._show_status()
+        self.set_interval(1.0, self._tick, name="item-clock")
+        self._tick()
+
+    def _tick(self) -> None:
+        """The item's run clock, from when the batch started it."""
+        started = self.batch_screen.table.rows_by_id[self.item_id].started
+        if self.running and started is not None:
+            self.query_one(Totals).set_elapsed(time.monotonic() - started)
 
     def on_unmount(self) -> None:
         self._leave()
