@@ -266,6 +266,29 @@ async def test_items_waiting_for_a_person_are_decided_one_after_another(
         assert [a["decided_by"] for a in decided] == ["human"]
 
 
+async def test_item_ids_and_inputs_show_as_text(tmp_path: Path) -> None:
+    """Ids and inputs come from the inputs file: markup and escape bytes stay inert text."""
+    hostile = "[bold]n[/bold]\x1b[2J"
+    batch = make_batch(tmp_path, 1, concurrency=1, approval="manual")
+    batch.items = [Item(hostile, f"2 [@click=app.quit]x[/] {hostile}", 1)]
+    app = batch_app(batch, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = batch_screen(app)
+        await wait_for(pilot, lambda: screen.queue.waiting() == [hostile], "the item to ask")
+        await pilot.pause(0.3)
+        bar = str(screen.query_one("#batch-waiting").render())
+        assert "[bold]n[/bold]\\x1b[2J" in bar
+        assert cell(screen, hostile, "id") == "[bold]n[/bold]\\x1b[2J"
+        assert cell(screen, hostile, "input").startswith("2 [@click=app.quit]x[/]")
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchItemScreen), "the item")
+        await pilot.press("a")
+        await wait_finished(pilot)
+        assert cell(screen, hostile, "status") == "accepted"
+        await pilot.press("q")
+    assert app.return_value == 0
+
+
 async def test_batch_keys_have_ids_and_move_with_the_keymap(tmp_path: Path) -> None:
     bindings = {b.id: b for b in BatchScreen.BINDINGS}  # type: ignore[union-attr]
     assert {"batch-pause", "batch-next", "batch-cancel"} <= set(bindings)

@@ -36,7 +36,7 @@ from escalatui.engine.events import (
 from escalatui.run_session import EXIT_FAILED, EXIT_INTERRUPTED
 from escalatui.session import read_session
 from escalatui.tui.batch_feed import BatchFeed, BatchUpdate, WaitingQueue
-from escalatui.tui.display import Display, screen_text
+from escalatui.tui.display import Display, plain, screen_text
 from escalatui.tui.screens.confirm import ConfirmScreen
 from escalatui.tui.widgets.batch_figures import BatchFigures, Progress
 from escalatui.tui.widgets.batch_table import ItemTable
@@ -86,7 +86,7 @@ class BatchScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#batch-figures").border_title = screen_text(
+        self.query_one("#batch-figures").border_title = plain(
             f"batch {self.batch_job.request.loaded.task.name}"
         )
         self.table.build(self.app.size.width)
@@ -249,7 +249,7 @@ class BatchScreen(Screen[None]):
         if waiting:
             n = len(waiting)
             who = "1 item waits" if n == 1 else f"{n} items wait"
-            bar.update(screen_text(f"{who} for you · {key} opens the next ({waiting[0][:40]})"))
+            bar.update(plain(f"{who} for you · {key} opens the next ({waiting[0][:40]})"))
         self.refresh_bindings()
 
     def _key_for(self, binding_id: str) -> str | None:
