@@ -77,6 +77,7 @@ class BatchScreen(Screen[None]):
         self._t0 = 0.0
         self._figures_dirty = True
         self._waiting_shown: tuple[int, str] = (-1, "")
+        """What the waiting bar shows: how many wait, the first of them."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -239,14 +240,14 @@ class BatchScreen(Screen[None]):
         )
 
     def _show_waiting(self, waiting: list[str]) -> None:
-        key = self._key_for("batch-next") or "w"
-        shown = (len(waiting), key)
+        shown = (len(waiting), waiting[0] if waiting else "")
         if shown == self._waiting_shown:
             return
         self._waiting_shown = shown
         bar = self.query_one("#batch-waiting", Static)
         bar.display = bool(waiting)
         if waiting:
+            key = self._key_for("batch-next") or "w"
             n = len(waiting)
             who = "1 item waits" if n == 1 else f"{n} items wait"
             bar.update(plain(f"{who} for you · {key} opens the next ({waiting[0][:40]})"))

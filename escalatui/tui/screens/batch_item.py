@@ -74,6 +74,7 @@ class BatchItemScreen(Screen[None]):
 
     def _tick(self) -> None:
         """The item's run clock, from when the batch started it."""
+        self._show_status()  # other items may have started waiting meanwhile
         started = self.batch_screen.table.rows_by_id[self.item_id].started
         if self.running and started is not None:
             self.query_one(Totals).set_elapsed(time.monotonic() - started)
