@@ -147,6 +147,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="the second tier the chain uses (default: openrouter when OPENROUTER_API_KEY is "
         "set, else a simulated stand-in; both are in the file)",
     )
+    batch = sub.add_parser("batch", help="run a task over every input of a file")
+    batch.add_argument("task", type=Path, help="the task file (TOML)")
+    batch.add_argument(
+        "--inputs", type=Path, required=True, help=".jsonl, .csv (with a header) or .txt"
+    )
+    batch.add_argument(
+        "--input-column", default="input", help="the CSV column that is {input} (default input)"
+    )
+    batch.add_argument("--concurrency", type=_positive_int, default=4, help="items at once")
+    batch.add_argument(
+        "--results",
+        type=Path,
+        help="results JSONL (default: INPUTS.results.jsonl); rerun with the same file to resume",
+    )
+    batch.add_argument(
+        "--retry-failed", action="store_true", help="on resume, run failed items again"
+    )
+    batch.add_argument("--limit", type=_positive_int, help="run at most N items")
+    batch.add_argument("--shard", help="K/N: run only shard K of N (split by item id)")
+    batch.add_argument(
+        "--budget-total", type=float, help="USD: start no new item once the batch spent this"
+    )
+    batch.add_argument("--headless", action="store_true", help="no TUI: a line per item")
+    batch.add_argument("--json", action="store_true", help="headless, one JSON event per line")
+    batch.add_argument("--approval", choices=["auto", "manual", "escalation"], help=APPROVAL_HELP)
+    batch.add_argument(
+        "--session-dir", type=_dir_arg, default=argparse.SUPPRESS, help="where the sessions go"
+    )
+    batch.add_argument("--theme", default=argparse.SUPPRESS, help="TUI theme name")
+    stats = sub.add_parser("stats", help="what saved sessions say about each chain")
+    stats.add_argument(
+        "dirs", type=Path, nargs="*", help="session dirs to read together (default: yours)"
+    )
+    stats.add_argument("--task", help="only sessions of the task with this name")
+    stats.add_argument("--since", help="only sessions started on or after this date (UTC)")
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    stats.add_argument(
+        "--session-dir", type=_dir_arg, default=argparse.SUPPRESS, help="where to look"
+    )
     sub.add_parser(
         "schema",
         help="print the JSON Schema of task files (for editors)",
@@ -155,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
         "completion and checking in Taplo / Even Better TOML.",
     )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _dir_arg(text: str) -> Path:
@@ -261,18 +306,25 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _sessions(args)
     if command == "replay":
         return _replay(args)
+    if command == "stats":
+        return _stats(args)
     if command == "schema":
         return _schema()
     if command == "new":
         from escalatui.starter import write_starter
 
         return write_starter(args.name, args.provider, args.cloud)
-    if command not in ("run", "demo"):
+    if command not in ("run", "demo", "batch"):
         return _tui(args, _user_config_if_any())  # the home screen
     from escalatui.config import load_task
 
     with interrupts.deferred():  # reading the config and the task is start-up too
         user = _user_config()
+        if command == "batch":
+            loaded = load_task(args.task, user)
+            if _refuse_missing_keys(loaded, user):
+                return EXIT_BAD_INPUT
+            return _batch(args, user, loaded)
         if command == "demo":
             from escalatui.demo import demo_note, demo_task
 
@@ -293,6 +345,54 @@ def _dispatch(args: argparse.Namespace) -> int:
             loaded, user, _session_dir(args, user), task_input, args.approval, args.json
         )
     return _tui(args, user, loaded=loaded, task_input=task_input, notice=note)
+
+
+def _batch(args: argparse.Namespace, user: UserConfig, loaded: LoadedTask) -> int:
+    import math
+
+    from escalatui.batch.command import PlanError, open_batch, plan_batch, run_batch_headless
+    from escalatui.batch.inputs import parse_shard
+
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+        if args.budget_total is not None and not (
+            math.isfinite(args.budget_total) and args.budget_total >= 0
+        ):
+            raise ValueError("--budget-total takes a finite amount of USD >= 0")
+        plan = plan_batch(
+            loaded,
+            args.inputs,
+            input_column=args.input_column,
+            results=args.results,
+            shard=shard,
+            limit=args.limit,
+            retry_failed=args.retry_failed,
+        )
+    except (PlanError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    options = {
+        "concurrency": args.concurrency,
+        "approval": args.approval,
+        "budget_total": args.budget_total,
+    }
+    session_dir = _session_dir(args, user)
+    if args.headless or args.json:
+        return run_batch_headless(loaded, user, session_dir, plan, json_mode=args.json, **options)
+    batch = open_batch(loaded, user, session_dir, plan, **options)
+    if isinstance(batch, int):
+        return batch
+    try:
+        code = _tui(args, user, batch=batch)
+    finally:
+        if batch.results is not None:
+            batch.results.close()
+    if batch.finished is not None:  # the screen is gone: what it ended with, on the terminal
+        from escalatui.batch.printer import summary
+
+        print(summary(batch.finished))
+    print(f"results: {plan.results}", file=sys.stderr)
+    return code
 
 
 def _task_input(args: argparse.Namespace) -> str | None:
@@ -383,6 +483,27 @@ def _sessions(args: argparse.Namespace) -> int:
             f"{inert(s.started_at):24} {inert(s.status):10} {s.attempts:3} attempts {cost:>9}  "
             f"{inert(s.task)}  {inert(s.path)}"
         )
+    return EXIT_OK
+
+
+def _stats(args: argparse.Namespace) -> int:
+    import json
+
+    from escalatui.stats import collect, parse_since, render
+
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    dirs = args.dirs or [_session_dir(args, _user_config())]
+    stats = collect(dirs, args.task, since)
+    for problem in stats.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(stats.as_dict(), allow_nan=False))
+    else:
+        print(render(stats))
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from escalatui.engine.events import (
     RunStarted,
     StepFinished,
     StepStarted,
+    TierSkipped,
     strict_json,
     to_record,
 )
@@ -112,6 +113,11 @@ class HeadlessPrinter:
                     for t in event.chain
                 )
                 return f"[{event.step}] chain: {chain}"
+            case TierSkipped():
+                return (
+                    f"[{event.step}] skipped {inert(event.tier.model)}: {event.accepted}/"
+                    f"{event.samples} accepted, below {event.skip_below:.0%} (learned chain)"
+                )
             case Notice():
                 return f"  ! {inert(event.message)}"
             case AttemptDecided():

@@ -5,7 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from escalatui.clients.gate import ModelGate
 
 ErrorKind = Literal[
     "auth",
@@ -72,6 +75,8 @@ class ChatClient(ABC):
 
     provider: str = "?"
     simulated: bool = False
+    gate: ModelGate | None = None
+    """The model's shared limits, set by the pool; a client told to slow down holds it."""
 
     @abstractmethod
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:

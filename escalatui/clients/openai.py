@@ -229,6 +229,8 @@ class OpenAIClient(ChatClient):
                     failure.message += " (the model was still loading)"
                 raise failure
             retry += 1
+            if self.gate is not None and failure.kind == "rate":
+                self.gate.hold(decision.seconds)  # the whole queue of this model waits too
             yield Chunk(
                 notice=f"retry {retry}/{self.policy.max_retries} in {_s(decision.seconds)} "
                 f"after: {failure.message}"

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from escalatui.clients.base import ChatClient
 from escalatui.clients.embedded import EmbeddedClient
+from escalatui.clients.gate import GatedClient, ModelGate
 from escalatui.clients.keys import KeyRing, key_for, known_secrets, ring_for
 from escalatui.clients.llamaswap import LlamaSwapClient
 from escalatui.clients.lmstudio import LMStudioClient
@@ -44,6 +45,14 @@ PROVIDERS: dict[str, Factory] = {
 }
 
 
+def concurrency_limit(spec: ModelSpec) -> int | None:
+    """Streams at once for a model: its `max_concurrency`, else 1 for the embedded server (one
+    llama.cpp slot), else no limit."""
+    if spec.max_concurrency is not None:
+        return spec.max_concurrency
+    return 1 if spec.provider == "embedded" else None
+
+
 class ClientPool:
     """Builds each named model's client on first use and closes them all at the end."""
 
@@ -62,13 +71,15 @@ class ClientPool:
         self.ring = KeyRing(self.keys, tuple(trusted_hosts), dict(own_specs or {}))
         self.factories = {**PROVIDERS, **(factories or {})}
         self._clients: dict[str, ChatClient] = {}
+        self.gates: dict[str, ModelGate] = {}
 
     def get(self, name: str) -> ChatClient:
         """The client for model `name` (raises ProviderError on a bad configuration)."""
         if name not in self._clients:
             spec = self.specs[name]
             ring = ring_for(self.ring, name, spec)
-            self._clients[name] = self.factories[spec.provider](spec, ring)
+            gate = self.gates[name] = ModelGate(concurrency_limit(spec))
+            self._clients[name] = GatedClient(self.factories[spec.provider](spec, ring), gate)
         return self._clients[name]
 
     async def aclose(self) -> None:

@@ -75,6 +75,8 @@ class ModelSpec(Strict):
     """Sim: simulated cost of one attempt."""
     label: str | None = None
     """Display name shown next to the model."""
+    max_concurrency: int | None = Field(default=None, ge=1)
+    """Streams at once across a batch's items (default 1 for `embedded`, else no limit)."""
 
 
 class ContainsCheck(Strict):
@@ -188,6 +190,11 @@ class Step(Strict):
     """Every check must pass for the answer to be accepted (none: the first answer is)."""
     accept_truncated: bool | None = None
     """Check an answer cut at the token limit like any other (default: the task's)."""
+    skip_below: float | None = Field(default=None, ge=0, le=1)
+    """Learned chain (opt-in): skip a tier whose recent accept rate on this step is below this
+    (0.05 = 5%); one try in ten still calls it so the estimate stays fresh."""
+    min_samples: int = Field(default=20, ge=1)
+    """Decided attempts of a tier on this step before `skip_below` may skip it."""
 
 
 class Task(Strict):

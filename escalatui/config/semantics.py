@@ -87,6 +87,8 @@ def _placeholder_problems(where: str, text: str, index: int, earlier: set[str]) 
                     Problem(where, "{previous} in the first step: there is no previous step")
                 )
             continue
+        if name.startswith("item.") and len(name) > len("item."):
+            continue  # a batch item's field: checked against the inputs file by `batch`
         if name.startswith("steps."):
             ref = name.removeprefix("steps.")
             if ref not in earlier:
@@ -96,7 +98,7 @@ def _placeholder_problems(where: str, text: str, index: int, earlier: set[str]) 
             Problem(
                 where,
                 f"unknown placeholder '{{{name}}}' (known: {{input}}, "
-                "{previous}, {steps.NAME}; write {{ }} for literal braces)",
+                "{previous}, {steps.NAME}, {item.KEY}; write {{ }} for literal braces)",
             )
         )
     return problems

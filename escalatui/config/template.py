@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from escalatui.config.models import Task
 
 _NAME = re.compile(r"[A-Za-z_][\w.-]*")
 
@@ -61,3 +65,15 @@ def parse(text: str) -> Template:
             i += 1
     parts.append("".join(buf))
     return Template(tuple(parts))
+
+
+def item_keys(task: Task) -> set[str]:
+    """The batch item fields a task's prompts use (`{item.KEY}`)."""
+    keys: set[str] = set()
+    for step in task.steps:
+        try:
+            names = parse(step.prompt).placeholders
+        except TemplateError:
+            continue
+        keys.update(n.removeprefix("item.") for n in names if n.startswith("item."))
+    return keys

@@ -233,6 +233,14 @@ def _bad_cost(chunk: Chunk) -> str | None:
     return f"the provider reported a cost of {reported!r}, which is not a cost: counted as unknown"
 
 
+def _plain_text(item: object) -> bool:
+    return (
+        isinstance(item, Chunk)
+        and bool(item.text)
+        and not (item.finish_reason or item.usage or item.notice or item.info)
+    )
+
+
 async def stream_attempt(
     state: AttemptState, client: ChatClient, request: ChatRequest, control: RunControl
 ) -> AsyncGenerator[Delta | Notice, None]:
@@ -255,11 +263,20 @@ async def stream_attempt(
     task = loop.create_task(pump())
     timer = loop.call_later(state.spec.timeout_s + DEADLINE_GRACE_S, queue.put_nowait, _DEADLINE)
     control.attach(queue)
+    held: object = None
     try:
         while True:
-            item = await queue.get()
+            item, held = (held, None) if held is not None else (await queue.get(), None)
             if isinstance(item, Chunk):
                 text = _take(state, item)
+                # Chunks that arrived together become one Delta: a network read often holds
+                # hundreds of one-token events, and every consumer pays per event.
+                while text and not queue.empty():
+                    following = queue.get_nowait()
+                    if not _plain_text(following):
+                        held = following  # handled on the next turn, in order
+                        break
+                    text += _take(state, following) or ""  # type: ignore[arg-type]
                 if text:
                     yield Delta(state.step_index, state.attempt, text)
                 bad_cost = _bad_cost(item)

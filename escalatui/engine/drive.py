@@ -12,11 +12,12 @@ from escalatui.engine.runner import Runner
 Sink = Callable[[Event], object]
 
 
-async def drive(runner: Runner, sinks: Iterable[Sink]) -> RunFinished:
+async def drive(runner: Runner, sinks: Iterable[Sink], close_pool: bool = True) -> RunFinished:
     """Run to the end, handing every event to every sink; returns the RunFinished event.
 
     On cancellation, or when a sink raises, the partial attempt and a `cancelled` run record
-    still reach the sinks, then the cancellation (or the sink's error) goes on.
+    still reach the sinks, then the cancellation (or the sink's error) goes on. The runner's
+    client pool is closed at the end unless it is shared (`close_pool=False`: a batch).
     """
     sinks = list(sinks)
     finished: RunFinished | None = None
@@ -36,6 +37,7 @@ async def drive(runner: Runner, sinks: Iterable[Sink]) -> RunFinished:
                     sink(event)
         raise
     finally:
-        await runner.pool.aclose()
+        if close_pool:
+            await runner.pool.aclose()
     assert finished is not None
     return finished

@@ -64,6 +64,18 @@ class StepStarted:
 
 
 @dataclass(frozen=True)
+class TierSkipped:
+    """A learned chain skipped a tier: its recent accept rate is below the step's threshold."""
+
+    step: str
+    step_index: int
+    tier: Tier
+    accepted: int
+    samples: int
+    skip_below: float
+
+
+@dataclass(frozen=True)
 class AttemptStarted:
     step: str
     step_index: int
@@ -187,6 +199,7 @@ class RunFinished:
 Event = (
     RunStarted
     | StepStarted
+    | TierSkipped
     | AttemptStarted
     | Delta
     | Notice
@@ -201,6 +214,7 @@ Event = (
 RECORD_TYPES: dict[str, type] = {
     "session": RunStarted,
     "step": StepStarted,
+    "tier_skipped": TierSkipped,
     "attempt_started": AttemptStarted,
     "delta": Delta,
     "notice": Notice,
@@ -254,7 +268,7 @@ def event_from_record(record: dict[str, Any]) -> Event | None:
     data = {k: v for k, v in record.items() if k in names}
     if cls is StepStarted:
         data["chain"] = tuple(Tier(**t) for t in data.get("chain", ()))
-    elif cls is AttemptStarted:
+    elif cls in (AttemptStarted, TierSkipped):
         data["tier"] = Tier(**data["tier"])
     elif cls in (AttemptDecided, ChecksDone):
         key = "checks" if cls is AttemptDecided else "outcomes"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +34,11 @@ from escalatui.engine.events import (
     RunStatus,
     StepFinished,
     StepStarted,
+    Tier,
+    TierSkipped,
     Verdict,
 )
+from escalatui.engine.history import AcceptHistory
 from escalatui.engine.money import known_cost
 from escalatui.engine.policy import Ladder, asks_decider, ladder_for, propose, verdict_for
 
@@ -67,6 +70,8 @@ class Runner:
         task_path: Path | None = None,
         run_id: str | None = None,
         now: Callable[[], str] = utc_now,
+        item: Mapping[str, str] | None = None,
+        history: AcceptHistory | None = None,
     ) -> None:
         self.task = task
         self.pool = pool
@@ -75,6 +80,10 @@ class Runner:
         self.approval_override = approval
         self.task_path = task_path
         self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.item = dict(item or {})
+        """A batch item's fields, for `{item.KEY}` placeholders."""
+        self.history = history
+        """Accept rates for learned chains (`skip_below`); decided attempts are added to it."""
         self.control = RunControl()
         self.checks = CheckRunner(pool, task_path.parent if task_path else None)
         self.budget = Budget(task.budget_usd)
@@ -161,10 +170,13 @@ class Runner:
     async def _step(self, index: int, step: Step, previous: str) -> AsyncGenerator[Event, None]:
         ladder = ladder_for(self.task, step)
         yield StepStarted(step.name, index, ladder.tiers)
+        for skipped in self._skips(step, ladder):
+            yield TierSkipped(step.name, index, skipped[0], skipped[1], skipped[2], skipped[3])
         values = {
             "input": self.input,
             "previous": previous,
             **{f"steps.{k}": v for k, v in self.outputs.items()},
+            **{f"item.{k}": v for k, v in self.item.items()},
         }
         base_prompt = parse(step.prompt).render(values)
         feedback: str | None = None
@@ -214,6 +226,8 @@ class Runner:
             carried = state.broken and fb is None
             if carried:  # a broken attempt teaches nothing new: keep the last feedback
                 fb = feedback
+            if self.history is not None:
+                self.history.record(self.task.name, step.name, tier.model, verdict == "accept")
             yield state.record(tuple(outcomes), verdict, fb, by, nxt)
             self._current = None
             if action == "approve":
@@ -244,6 +258,23 @@ class Runner:
             if not carried:  # carried feedback stays with the answer it was about
                 last_answer = state.output
             ladder.move(action)
+
+    def _skips(self, step: Step, ladder: Ladder) -> list[tuple[Tier, int, int, float]]:
+        """Move the ladder past the tiers a learned chain skips (never the last one)."""
+        skipped: list[tuple[Tier, int, int, float]] = []
+        threshold = step.skip_below
+        if threshold is None or self.history is None:
+            return skipped
+        while ladder.can_escalate:
+            tier = ladder.tier
+            verdict = self.history.verdict(
+                self.task.name, step.name, tier.model, threshold, step.min_samples
+            )
+            if not verdict.skip:
+                break
+            skipped.append((tier, verdict.accepted, verdict.samples, threshold))
+            ladder.move("escalate")
+        return skipped
 
     def _exhausted(self, step: Step, state: AttemptState) -> str:
         reason = state.incomplete_reason() or "its checks failed"

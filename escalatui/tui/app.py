@@ -33,12 +33,17 @@ if TYPE_CHECKING:
 
 RUN_SCREEN_MODULE = "escalatui.tui.screens.run"
 REPLAY_SCREEN_MODULE = "escalatui.tui.screens.replay"
+BATCH_SCREEN_MODULE = "escalatui.tui.screens.batch"
 
 
 def _loaded_class(module: str, name: str) -> type | None:
     """A screen class if its module was imported (no screen of it can exist otherwise)."""
     found = sys.modules.get(module)
     return getattr(found, name, None) if found is not None else None
+
+
+if TYPE_CHECKING:
+    from escalatui.batch.scheduler import Batch
 
 
 class EscalatuiApp(App[int]):
@@ -68,9 +73,11 @@ class EscalatuiApp(App[int]):
         replay_speed: float | None = 1.0,
         notice: str | None = None,
         replay_path: Path | None = None,
+        batch: Batch | None = None,
     ) -> None:
         super().__init__()
         self._user = user
+        self.batch = batch
         self.session_dir = session_dir
         self.approval = approval
         self.loaded = loaded
@@ -99,7 +106,11 @@ class EscalatuiApp(App[int]):
         if self._user is not None:
             self.set_keymap(self._user.keymap)
         self._quit_on_signals()
-        if self.loaded is not None:
+        if self.batch is not None:
+            from escalatui.tui.screens.batch import BatchScreen
+
+            self.push_screen(BatchScreen(self.batch, self.display_format))
+        elif self.loaded is not None:
             self.push_screen(self._run_screen(self.loaded, from_home=False))
         elif self.replay is not None or self.replay_path is not None:
             from escalatui.tui.screens.replay import ReplayScreen
@@ -230,18 +241,29 @@ class EscalatuiApp(App[int]):
         """Quit; a run still going is cancelled first and its log closed consistent."""
         code = 0
         run_screen = _loaded_class(RUN_SCREEN_MODULE, "RunScreen")
+        batch_screen = _loaded_class(BATCH_SCREEN_MODULE, "BatchScreen")
         for screen in reversed(self.screen_stack):
-            if run_screen and isinstance(screen, run_screen) and await screen.stop_run():
+            if any(k and isinstance(screen, k) for k in (run_screen, batch_screen)) and (
+                await screen.stop_run()  # type: ignore[union-attr]
+            ):
                 code = 130
         top = next((s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen)), None)
         if code == 0 and run_screen and isinstance(top, run_screen):
             code = top.exit_code or 0
+        batch = next(
+            (s for s in self.screen_stack if batch_screen and isinstance(s, batch_screen)), None
+        )
+        if batch is not None:
+            code = batch.exit_code
         self.exit(code)
 
     # -- command palette ----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        commands = getattr(screen, "commands", None)
+        if callable(commands):  # the batch screens list their own
+            yield from commands()
         run_screen = _loaded_class(RUN_SCREEN_MODULE, "RunScreen")
         replay_screen = _loaded_class(REPLAY_SCREEN_MODULE, "ReplayScreen")
         if run_screen and isinstance(screen, run_screen) and screen.running:
@@ -286,9 +308,11 @@ def make_app(
     replay_speed: float | None = 1.0,
     notice: str | None = None,
     replay_path: Path | None = None,
+    batch: Batch | None = None,
 ) -> EscalatuiApp:
     """The app for the CLI and the tests. `frozen` pins clocks, durations and run ids (for
-    snapshots); `task_sources` replaces the home screen's task directories."""
+    snapshots); `task_sources` replaces the home screen's task directories; `batch` opens the
+    batch screen on it."""
     return EscalatuiApp(
         user=user,
         session_dir=session_dir,
@@ -302,4 +326,5 @@ def make_app(
         replay_speed=replay_speed,
         notice=notice,
         replay_path=replay_path,
+        batch=batch,
     )

@@ -95,7 +95,7 @@ async def test_chain_exhausted_fails_the_run_and_skips_later_steps() -> None:
 async def test_events_come_in_order_and_deltas_add_up() -> None:
     task = make_task(
         [{"name": "s", "prompt": "p", "checks": [contains("yes")]}],
-        {"a": sim("no, no", chunk_chars=2), "b": sim("yes it is", chunk_chars=3)},
+        {"a": sim("no, no", chunk_chars=2, delay_s=0.005), "b": sim("yes it is", chunk_chars=3)},
         chain=["a", "b"],
     )
     events = await run_all(make_runner(task))
@@ -134,7 +134,9 @@ async def test_events_come_in_order_and_deltas_add_up() -> None:
         assert text == ended.output == record.output
         assert ended.complete and record.complete
     deltas_a = [e.text for e in events if isinstance(e, Delta) and e.attempt == 1]
-    assert deltas_a == ["no", ", ", "no"]  # streamed piece by piece, not in one lump
+    assert deltas_a == ["no", ", ", "no"]  # streamed piece by piece as they arrive
+    deltas_b = [e.text for e in events if isinstance(e, Delta) and e.attempt == 2]
+    assert deltas_b == ["yes it is"]  # pieces that arrived together: one Delta
     checks = [e for e in events if isinstance(e, ChecksDone)]
     assert [(c.proposed, [o.passed for o in c.outcomes]) for c in checks] == [
         ("escalate", [False]),

@@ -55,6 +55,11 @@ class FakeServer:
         self._stopping: asyncio.Event | None = None
         self._port: int | None = None
         self._start_error: BaseException | None = None
+        self.responder: Callable[[Request], Reply] | None = None
+        """Writes the reply from the request when nothing is queued (a scripted model)."""
+        self.in_flight: dict[str, int] = {}
+        self.most_in_flight: dict[str, int] = {}
+        """Per model: chat requests being answered at once now, and the most ever."""
 
     # ---- lifecycle
 
@@ -230,11 +235,20 @@ class FakeServer:
             req = await read_request(reader)
             if req is None:
                 return
+            model = req.model or "" if req.is_chat else None
             with self._lock:
                 self._requests.append(req)
                 reply = self._choose(req)
+                if model is not None:
+                    now = self.in_flight[model] = self.in_flight.get(model, 0) + 1
+                    self.most_in_flight[model] = max(self.most_in_flight.get(model, 0), now)
             req.reply = reply.label
-            await serve(req, reply.plan, reader, writer)
+            try:
+                await serve(req, reply.plan, reader, writer)
+            finally:
+                if model is not None:
+                    with self._lock:
+                        self.in_flight[model] -= 1
         except asyncio.CancelledError:  # stop(): drop the connection at once
             writer.transport.abort()
         except Exception:
@@ -252,5 +266,7 @@ class FakeServer:
             per_model = self._by_model.get(req.model or "")
             if per_model:
                 return per_model.popleft()
-            return self._queue.popleft() if self._queue else self.default
+            if self._queue:
+                return self._queue.popleft()
+            return self.responder(req) if self.responder else self.default
         return status_reply(req, self._state)

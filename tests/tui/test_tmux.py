@@ -188,3 +188,53 @@ def test_closing_the_terminal_ends_the_app_every_time(
             [log] = run_dir.glob("*.jsonl")
             last = json.loads(log.read_text().strip().split("\n")[-1])
             assert (last["type"], last["status"]) == ("run", "cancelled"), f"loop {i}: {last}"
+
+
+BATCH_TASK = """
+name = "double"
+chain = ["tiny", "big"]
+
+[models.tiny]
+provider = "sim"
+respond = "batch_helpers:tiny"
+cost_usd = 0.001
+
+[models.big]
+provider = "sim"
+respond = "batch_helpers:big"
+cost_usd = 0.01
+
+[[steps]]
+name = "answer"
+prompt = "Double {input}"
+
+  [[steps.checks]]
+  kind = "python"
+  call = "batch_helpers:right"
+"""
+
+
+def test_batch_opens_the_batch_screen_and_prints_the_summary_on_quit(
+    pane: Pane, tmp_path: Path, session_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the sim cascade's functions, for the app in the pane (the tmux server inherits this)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1] / "batch"))
+    task = tmp_path / "double.toml"
+    task.write_text(BATCH_TASK, encoding="utf-8")
+    inputs = tmp_path / "inputs.txt"
+    inputs.write_text("".join(f"{k}\n" for k in range(1, 10)), encoding="utf-8")
+    pane.start(
+        "batch",
+        f"batch {task} --inputs {inputs} --session-dir {session_dir} --concurrency 3",
+        tmp_path / "exit",
+    )
+    shown = pane.wait_for("batch", lambda s: "9/9 done" in s, "the batch to end")
+    assert "saved 57%" in shown and "accepted" in shown
+    assert "⏎ Open item" in shown or "enter Open item" in shown.lower()
+    pane.tmux("send-keys", "-t", "batch", "q")
+    assert exit_code(tmp_path / "exit") == "0"
+    shown = pane.wait_for("batch", lambda s: "batch done" in s, "the summary")
+    assert "batch done: 9 accepted" in shown
+    assert "cost $0.039 · top tier only ≈ $0.09 · saved 57%" in shown
+    results = inputs.with_name("inputs.results.jsonl").read_text(encoding="utf-8")
+    assert [json.loads(line)["status"] for line in results.splitlines()] == ["accepted"] * 9
