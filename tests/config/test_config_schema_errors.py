@@ -166,7 +166,7 @@ def test_every_schema_error_at_once_with_the_semantic_ones(tmp_path: Path) -> No
         "models.b.provider: Input should be 'embedded', 'openai', 'openrouter', 'ollama', "
         "'llama-swap', 'lmstudio' or 'sim'",
         "steps.0.prompt: unknown placeholder '{nope}' (known: {input}, {previous}, "
-        "{steps.NAME}; write {{ }} for literal braces)",
+        "{steps.NAME}, {item.KEY}; write {{ }} for literal braces)",
         "steps.0.checks.0.pattern: regex does not compile: missing ), unterminated "
         "subpattern at position 0",
         "steps.0.checks.1.pattern: Input should be a valid string",

@@ -38,7 +38,7 @@ def test_every_file_and_every_error_is_reported(tmp_path: Path, capsys) -> None:
         f"{tmp_path / 'gone.toml'}: cannot read file: No such file or directory",
         f"{semantic}:3: chain: unknown model 'b' (defined: a)",
         f"{semantic}:11: steps.0.prompt: unknown placeholder '{{in}}' (known: {{input}}, "
-        "{previous}, {steps.NAME}; write {{ }} for literal braces)",
+        "{previous}, {steps.NAME}, {item.KEY}; write {{ }} for literal braces)",
     ]
 
 
