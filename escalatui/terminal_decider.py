@@ -35,6 +35,14 @@ def needs_person(task: Task, override: Approval | None) -> Approval | None:
     return None
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer on stdin."""
+    try:
+        return sys.stdin is not None and os.isatty(sys.stdin.fileno())
+    except (OSError, ValueError):
+        return False
+
+
 def no_person_message(mode: Approval, from_flag: bool) -> str:
     where = f"--approval {mode}" if from_flag else f"the task's approval = {mode!r}"
     return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,9 @@ from escalatui.batch.results import Previous, ResultsError, ResultsWriter, read_
 from escalatui.config import LoadedTask, UserConfig
 from escalatui.config.models import Approval
 from escalatui.config.template import item_keys
+from escalatui.engine.decisions import Decider, Decision
+from escalatui.engine.events import AwaitingDecision
+from escalatui.inert import inert
 from escalatui.run_session import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -119,6 +123,29 @@ def open_batch(
     )
 
 
+class _InTurn:
+    """A person at the terminal decides for one item at a time: the others wait their turn."""
+
+    def __init__(self, person: Decider, lock: asyncio.Lock, item: Item) -> None:
+        self.person, self.lock, self.item = person, lock, item
+
+    async def decide(self, request: AwaitingDecision) -> Decision:
+        async with self.lock:
+            print(inert(f"\n--- item {self.item.id}: {one_line(self.item.input)}"), file=sys.stderr)
+            return await self.person.decide(request)
+
+
+def one_at_a_time(person: Decider) -> Callable[[Item], Decider]:
+    """Deciders for every item of a batch that ask `person` one question at a time."""
+    lock = asyncio.Lock()
+    return lambda item: _InTurn(person, lock, item)
+
+
+def one_line(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def run_batch_headless(
     loaded: LoadedTask,
     user: UserConfig,
@@ -131,7 +158,18 @@ def run_batch_headless(
     json_mode: bool,
 ) -> int:
     from escalatui.batch.printer import BatchPrinter
+    from escalatui.terminal_decider import (
+        TerminalDecider,
+        needs_person,
+        no_person_message,
+        stdin_is_terminal,
+    )
 
+    mode = needs_person(loaded.task, approval)
+    if mode is not None and not stdin_is_terminal():
+        # never decided by policy in a person's place
+        print(f"error: {no_person_message(mode, approval is not None)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     batch = open_batch(
         loaded,
         user,
@@ -143,6 +181,8 @@ def run_batch_headless(
     )
     if isinstance(batch, int):
         return batch
+    if mode is not None:
+        batch.decider_for = one_at_a_time(TerminalDecider())
     printer = BatchPrinter(json_mode=json_mode)
     if not json_mode:
         print(f"results: {plan.results}", file=sys.stderr)

@@ -187,3 +187,25 @@ def test_e_on_the_last_tier_says_so(
     t.press("x")
     code, _ = t.finish()
     assert code == 1, t.seen
+
+
+def test_a_headless_batch_asks_about_one_item_at_a_time(
+    tmp_path: Path, server: FakeServer, terminal: list[Terminal]
+) -> None:
+    server.responder = lambda req: Reply.text("it is 42")  # the checks pass: one key
+    inputs = tmp_path / "items.jsonl"
+    inputs.write_text('{"id": "first", "input": "one"}\n{"id": "second", "input": "two"}\n')
+    t = Terminal(
+        "batch", task(tmp_path, server), "--inputs", inputs, "--headless", "--approval",
+        "manual", "--concurrency", "2", "--session-dir", tmp_path / "s",
+    )  # fmt: skip
+    terminal.append(t)
+    t.wait_for(PROMPT)
+    assert t.seen.count("--- item ") == 1  # the other item waits its turn
+    t.press("a")
+    t.wait_for(PROMPT, 2)
+    assert t.seen.count("--- item ") == 2
+    t.press("a")
+    code, out = t.finish()
+    assert code == 0, out
+    assert "[first] accepted" in out and "[second] accepted" in out

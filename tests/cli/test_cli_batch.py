@@ -236,3 +236,16 @@ def test_stats_suggests_starting_higher_when_a_tier_never_helps(
     assert none.stdout.strip() == "no sessions match"
     bad = escalatui("stats", "--session-dir", tmp_path / "s", "--since", "yesterday")
     assert bad.returncode == 2 and "--since takes a date" in bad.stderr
+
+
+def test_a_headless_batch_that_needs_a_person_without_a_terminal_sends_nothing(
+    served: tuple[FakeServer, Path, Path], tmp_path: Path
+) -> None:
+    server, task, inputs = served
+    done = escalatui(
+        "batch", task, "--inputs", inputs, "--headless", "--approval", "manual",
+        "--session-dir", tmp_path / "s",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--approval manual needs a person: stdin is not a terminal" in done.stderr
+    assert server.chat_requests == []
