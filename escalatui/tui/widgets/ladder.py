@@ -180,7 +180,8 @@ def _short_rung(rung: Rung, current: bool) -> list[str | tuple[str, str] | Conte
     tries = f" ×{rung.attempts}" if rung.attempts > 1 else ""
     return [
         (f"{marker} {rung.tier.index + 1} ", style),
-        (one_line(rung.tier.label, 12), "bold" if current else ""),
+        # the label gives way to the tries, so a rung stays on its one line
+        (one_line(rung.tier.label, 12 - len(tries)), "bold" if current else ""),
         " ",
         (rung.state + tries, style),
         "\n",

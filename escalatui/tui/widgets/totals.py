@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from escalatui.engine.money import usd
 from escalatui.tui.display import Display, screen_text
 from escalatui.tui.run_state import RunState
 
@@ -49,7 +50,7 @@ class Totals(Static):
         cost = fmt.cost(state.cost_usd, state.cost_unknown)
         started = state.started
         if started and started.budget_usd is not None:
-            cost += f" of {fmt.cost(started.budget_usd)}"
+            cost += f" / {usd(started.budget_usd, 2)}"  # short: it fits the narrow panel
         rows: list[tuple[str, str | tuple[str, str]]] = [
             ("status", (status, STATUS_STYLE.get(status, "bold"))),
             ("time", fmt.elapsed(seconds)),
