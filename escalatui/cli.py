@@ -18,7 +18,7 @@ from escalatui import __version__, interrupts
 if TYPE_CHECKING:
     from escalatui.config import LoadedTask, UserConfig
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool ended by SIGPIPE
 # Local tiers `new` can write. Kept here, not in starter.py, so `--help` loads nothing else.
 STARTER_PROVIDERS = ["embedded", "ollama", "lmstudio", "llama-swap", "openai"]
