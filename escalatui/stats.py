@@ -216,7 +216,8 @@ def _add_attempt(stats: Stats, ledger: Ledger, task: str, run_id: str, r: dict[s
         m.durations_ms.append(d)
     if (t := _int(r.get("ttft_ms"))) is not None:
         m.ttfts_ms.append(t)
-    checks = r.get("checks") if isinstance(r.get("checks"), list) else []
+    found = r.get("checks")
+    checks: list[Any] = found if isinstance(found, list) else []
     check_cost = sum(_cost(c.get("cost_usd")) or 0.0 for c in checks if isinstance(c, dict))
     ledger.add(
         AttemptFact(
