@@ -17,6 +17,7 @@ from typing import Any
 
 from escalatui.batch.economics import AttemptFact, Ledger, Savings
 from escalatui.engine.history import AcceptHistory
+from escalatui.engine.money import known_cost
 from escalatui.formatting import UNKNOWN, seconds, usd
 
 MAX_SESSION_BYTES = 512 * 1024 * 1024
@@ -207,7 +208,7 @@ def _add_attempt(stats: Stats, ledger: Ledger, task: str, run_id: str, r: dict[s
     m.attempts += 1
     accepted = r.get("verdict") == "accept"
     m.accepted += accepted
-    cost = _cost(r.get("cost_usd"))
+    cost = known_cost(r.get("cost_usd"))
     if cost is None:
         m.unknown_costs += 1
     else:
@@ -218,7 +219,7 @@ def _add_attempt(stats: Stats, ledger: Ledger, task: str, run_id: str, r: dict[s
         m.ttfts_ms.append(t)
     found = r.get("checks")
     checks: list[Any] = found if isinstance(found, list) else []
-    check_cost = sum(_cost(c.get("cost_usd")) or 0.0 for c in checks if isinstance(c, dict))
+    check_cost = sum(known_cost(c.get("cost_usd")) or 0.0 for c in checks if isinstance(c, dict))
     ledger.add(
         AttemptFact(
             run_id,
@@ -284,12 +285,6 @@ def _savings_dict(s: Savings) -> dict[str, Any]:
 
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _cost(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) and value >= 0 else None
 
 
 def _median(values: list[int]) -> float | None:
