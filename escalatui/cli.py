@@ -18,7 +18,7 @@ from escalatui import __version__, interrupts
 if TYPE_CHECKING:
     from escalatui.config import LoadedTask, UserConfig
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool ended by SIGPIPE
 # Local tiers `new` can write. Kept here, not in starter.py, so `--help` loads nothing else.
 STARTER_PROVIDERS = ["embedded", "ollama", "lmstudio", "llama-swap", "openai"]
@@ -465,7 +465,7 @@ def _schema() -> int:
 
 def _sessions(args: argparse.Namespace) -> int:
     from escalatui.engine.events import strict_json
-    from escalatui.engine.money import total
+    from escalatui.formatting import usd_total
     from escalatui.inert import inert
     from escalatui.session import scan_sessions
 
@@ -478,7 +478,7 @@ def _sessions(args: argparse.Namespace) -> int:
     if not found:
         print("no sessions yet")
     for s in found:
-        cost = "cost unknown" if s.cost_usd is None else total(s.cost_usd, s.cost_unknown)
+        cost = usd_total(s.cost_usd, s.cost_unknown)
         print(
             f"{inert(s.started_at):24} {inert(s.status):10} {s.attempts:3} attempts {cost:>9}  "
             f"{inert(s.task)}  {inert(s.path)}"

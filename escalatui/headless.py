@@ -17,47 +17,21 @@ from escalatui.engine.events import (
     strict_json,
     to_record,
 )
-from escalatui.engine.money import UNKNOWN, total, usd
+from escalatui.formatting import provider_text, seconds, tokens, usd, usd_total, warm_word
 from escalatui.inert import inert
 
-__all__ = ["HeadlessPrinter", "attempt_line", "inert", "warm_word"]
-
-
-UNKNOWN_TOKENS = "–"
-UNKNOWN_COST = UNKNOWN
-
-
-def warm_word(warm: bool | None) -> str:
-    """`warm`, `cold`, or `warm: unknown` when the provider cannot say."""
-    return "warm" if warm else "cold" if warm is False else "warm: unknown"
-
-
-def tokens_text(prompt: int | None, completion: int | None) -> str:
-    """`prompt+completion` token counts; `–` for an unknown part, one `–` when neither is known."""
-    if prompt is None and completion is None:
-        return UNKNOWN_TOKENS
-    p = UNKNOWN_TOKENS if prompt is None else str(prompt)
-    c = UNKNOWN_TOKENS if completion is None else str(completion)
-    return f"{p}+{c}"
-
-
-def cost_text(cost: float | None) -> str:
-    """Dollars with their significant digits, `cost unknown` when no figure tells."""
-    return usd(cost)
+__all__ = ["HeadlessPrinter", "attempt_line"]
 
 
 def attempt_line(r: AttemptDecided) -> str:
     """`[step] #1 tier 1 local (embedded, cold) 1.20s ttft 0.31s 40+12 tok $0.0000 -> retry`
     (`cost unknown` in place of the dollars when no figure tells)."""
-    sim = ", simulated" if r.simulated else ""
-    tokens = tokens_text(r.prompt_tokens, r.completion_tokens)
-    cost = usd(r.cost_usd)
-    ttft = "-" if r.ttft_ms is None else f"{r.ttft_ms / 1000:.2f}s"
     by = "" if r.decided_by == "checks" else f" (by {r.decided_by})"
     line = (
-        f"[{r.step}] #{r.attempt} tier {r.tier + 1} {r.model} ({r.provider}{sim}, "
-        f"{warm_word(r.warm)}) {r.duration_ms / 1000:.2f}s ttft {ttft} {tokens} tok "
-        f"{cost} -> {r.verdict}{by}"
+        f"[{r.step}] #{r.attempt} tier {r.tier + 1} {r.model} "
+        f"({provider_text(r.provider, r.simulated)}, {warm_word(r.warm)}) "
+        f"{seconds(r.duration_ms)} ttft {seconds(r.ttft_ms)} "
+        f"{tokens(r.prompt_tokens, r.completion_tokens)} tok {usd(r.cost_usd)} -> {r.verdict}{by}"
     )
     if not r.complete and r.error:
         line += f"\n    incomplete: {inert(r.error)}"
@@ -108,7 +82,7 @@ class HeadlessPrinter:
                 )
             case StepStarted():
                 chain = " -> ".join(
-                    f"{t.model}({t.provider}{', simulated' if t.simulated else ''})"
+                    f"{t.model}({provider_text(t.provider, t.simulated)})"
                     + (f' "{inert(t.label)}"' if t.label != t.model else "")
                     for t in event.chain
                 )
@@ -128,7 +102,7 @@ class HeadlessPrinter:
             case RunFinished():
                 line = (
                     f"run {event.status}: {event.attempts} attempt(s), "
-                    f"{event.duration_ms / 1000:.2f}s, {total(event.cost_usd, event.cost_unknown)}"
+                    f"{seconds(event.duration_ms)}, {usd_total(event.cost_usd, event.cost_unknown)}"
                 )
                 if event.error:
                     line += f"\n  {inert(event.error)}"

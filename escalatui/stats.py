@@ -15,8 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from escalatui.batch.economics import AttemptFact, Ledger, Savings, usd
+from escalatui.batch.economics import AttemptFact, Ledger, Savings
 from escalatui.engine.history import AcceptHistory
+from escalatui.engine.money import known_cost
+from escalatui.formatting import UNKNOWN, seconds, usd
 
 MAX_SESSION_BYTES = 512 * 1024 * 1024
 SUGGEST_MIN_ATTEMPTS = 5
@@ -75,11 +77,11 @@ class Stats:
             chain = self.chains.get((m.task, m.step), [])
             if m.top or m.accepted or m.attempts < SUGGEST_MIN_ATTEMPTS or m.tier + 1 >= len(chain):
                 continue
-            seconds = sum(m.durations_ms) / 1000
+            spent_s = sum(m.durations_ms) / 1000
             out.append(
                 f"{m.task}: tier `{m.model}` accepted 0 of {m.attempts} on step `{m.step}`: "
                 f"starting at `{chain[m.tier + 1]}` would have saved {m.attempts} attempts "
-                f"({seconds:.0f} s, {usd(m.cost_usd)})"
+                f"({spent_s:.0f} s, {usd(m.cost_usd, compact=True)})"
             )
         return out
 
@@ -206,7 +208,7 @@ def _add_attempt(stats: Stats, ledger: Ledger, task: str, run_id: str, r: dict[s
     m.attempts += 1
     accepted = r.get("verdict") == "accept"
     m.accepted += accepted
-    cost = _cost(r.get("cost_usd"))
+    cost = known_cost(r.get("cost_usd"))
     if cost is None:
         m.unknown_costs += 1
     else:
@@ -215,11 +217,9 @@ def _add_attempt(stats: Stats, ledger: Ledger, task: str, run_id: str, r: dict[s
         m.durations_ms.append(d)
     if (t := _int(r.get("ttft_ms"))) is not None:
         m.ttfts_ms.append(t)
-    checks = r.get("checks")
-    check_cost = 0.0
-    for c in checks if isinstance(checks, list) else []:
-        if isinstance(c, dict):
-            check_cost += _cost(c.get("cost_usd")) or 0.0
+    found = r.get("checks")
+    checks: list[Any] = found if isinstance(found, list) else []
+    check_cost = sum(known_cost(c.get("cost_usd")) or 0.0 for c in checks if isinstance(c, dict))
     ledger.add(
         AttemptFact(
             run_id,
@@ -257,12 +257,12 @@ def render(stats: Stats) -> str:
                 m.tier,
             ),
         ):
-            rate = "–" if m.accept_rate is None else f"{m.accept_rate:.0%}"
+            rate = UNKNOWN if m.accept_rate is None else f"{m.accept_rate:.0%}"
             lines.append(
                 f"  {m.step[:14]:<14} {m.tier + 1:>4} {m.model[:18]:<18} {m.attempts:>8} "
-                f"{m.accepted:>8} {rate:>5} {_secs(_median(m.durations_ms)):>8} "
-                f"{_secs(_p90(m.durations_ms)):>8} {_secs(_median(m.ttfts_ms)):>7} "
-                f"{usd(m.cost_usd) + ('+?' if m.unknown_costs else ''):>10}"
+                f"{m.accepted:>8} {rate:>5} {seconds(_median(m.durations_ms)):>8} "
+                f"{seconds(_p90(m.durations_ms)):>8} {seconds(_median(m.ttfts_ms)):>7} "
+                f"{usd(m.cost_usd, compact=True) + ('+?' if m.unknown_costs else ''):>10}"
             )
         lines.append("  " + stats.savings(task).line(stats.ledgers[task].unknown_costs))
     suggestions = stats.suggestions()
@@ -287,12 +287,6 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _cost(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) and value >= 0 else None
-
-
 def _median(values: list[int]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -302,7 +296,3 @@ def _p90(values: list[int]) -> float | None:
         return None
     ordered = sorted(values)
     return float(ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)])
-
-
-def _secs(ms: float | None) -> str:
-    return "–" if ms is None else f"{ms / 1000:.2f}s"

@@ -18,7 +18,7 @@ from typing import TextIO
 from escalatui.config.models import Approval, Task
 from escalatui.engine.decisions import Action, Decision
 from escalatui.engine.events import AwaitingDecision
-from escalatui.headless import inert
+from escalatui.inert import inert
 
 KEYS: dict[str, Action] = {"a": "approve", "r": "retry", "e": "escalate", "x": "abort"}
 MAX_SHOWN_CHARS = 4000

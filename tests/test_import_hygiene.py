@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -74,3 +75,127 @@ def test_headless_run_does_not_import_textual(tmp_path: Path) -> None:
     )
     result = ui_modules(CLI_PROBE, "run", str(task), "--headless", "--session-dir", str(tmp_path))
     assert result == {"code": 0, "ui": []}
+
+
+# -- the import contract, read from the source ------------------------------------------------
+# Every import statement counts, at the top of a module or inside a function (a lazy import is
+# still a dependency), so a layer cannot reach up or sideways without this test failing.
+
+PACKAGE = Path(__file__).parents[1] / "escalatui"
+UI = ("textual", "rich", "escalatui.tui")
+NEUTRAL = (
+    "escalatui.config",
+    "escalatui.clients",
+    "escalatui.engine",
+    "escalatui.session",
+    "escalatui.batch",
+    "escalatui.formatting",
+    "escalatui.inert",
+    "escalatui.headless",
+    "escalatui.run_headless",
+    "escalatui.run_session",
+)
+RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
+    (NEUTRAL, UI, "the core and the headless path know no screen"),
+    (
+        ("escalatui.tui",),
+        ("escalatui.headless", "escalatui.run_headless"),
+        "the TUI does not use the headless printer",
+    ),
+    (("escalatui.clients",), ("escalatui.engine",), "a client knows nothing of the engine"),
+    (
+        ("escalatui.config",),
+        ("escalatui.engine", "escalatui.clients", "escalatui.session"),
+        "config is the bottom layer",
+    ),
+]
+KNOWN: set[tuple[str, str]] = {
+    # The TUI's live run still builds its runner with run_headless.make_runner; it goes when
+    # the live run is built on run_session.RunSession (issue 8, item 1).
+    ("escalatui.tui.live_run", "escalatui.run_headless"),
+}
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def imports_of(source: str, module: str, is_package: bool = False) -> set[str]:
+    """Every module `source` imports, anywhere in it; `from a import b` counts as `a` and
+    `a.b` (b may be a module). Relative imports are resolved against `module`."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = module.split(".")
+                keep = len(parts) - node.level + (1 if is_package else 0)
+                base = ".".join(parts[:keep] + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def module_imports(root: Path = PACKAGE) -> dict[str, set[str]]:
+    """Each module of the package (dotted name) and what it imports."""
+    out: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root.parent).with_suffix("")
+        is_package = rel.name == "__init__"
+        name = ".".join(rel.parts[:-1] if is_package else rel.parts)
+        out[name] = imports_of(path.read_text(encoding="utf-8"), name, is_package)
+    return out
+
+
+def broken_rules(imports: dict[str, set[str]]) -> list[str]:
+    broken = []
+    for module, targets in sorted(imports.items()):
+        for where, forbidden, why in RULES:
+            if not _within(module, where):
+                continue
+            for target in sorted(t for t in targets if _within(t, forbidden)):
+                key = next((k for k in KNOWN if k[0] == module and _within(target, (k[1],))), None)
+                if key is None:
+                    broken.append(f"{module} imports {target}: {why}")
+    return sorted(broken)
+
+
+def test_the_layers_import_only_downwards() -> None:
+    assert broken_rules(module_imports()) == []
+
+
+def test_every_known_exception_is_still_needed() -> None:
+    """A stale exception would let the rule it excuses slip back in: remove it once fixed."""
+    imports = module_imports()
+    stale = [k for k in KNOWN if not any(_within(t, (k[1],)) for t in imports.get(k[0], ()))]
+    assert stale == []
+
+
+def test_the_contract_sees_lazy_and_relative_imports() -> None:
+    source = (
+        "from . import models\n"
+        "def later():\n"
+        "    from escalatui.engine.runner import Runner\n"
+        "    import rich.text\n"
+    )
+    found = imports_of(source, "escalatui.config.loader")
+    assert {"escalatui.config.models", "escalatui.engine.runner", "rich.text"} <= found
+    broken = broken_rules({"escalatui.config.loader": found})
+    assert {line.split(": ")[0].split()[-1] for line in broken} == {
+        "escalatui.engine.runner",
+        "escalatui.engine.runner.Runner",
+        "rich.text",
+    }
+    client = imports_of("from escalatui.tui import display\n", "escalatui.clients.openai")
+    assert len(broken_rules({"escalatui.clients.openai": client})) == 2  # the package, the module
+    tui = imports_of(
+        "def f():\n    from escalatui.headless import attempt_line\n", "escalatui.tui.x"
+    )
+    assert (
+        "escalatui.tui.x imports escalatui.headless: the TUI does not use the headless "
+        "printer" in broken_rules({"escalatui.tui.x": tui})
+    )
+    engine = imports_of("from escalatui.clients import base\n", "escalatui.engine.attempt")
+    assert broken_rules({"escalatui.engine.attempt": engine}) == []  # downwards is fine

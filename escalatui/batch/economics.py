@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from escalatui.formatting import usd
+
 
 @dataclass(frozen=True)
 class AttemptFact:
@@ -162,12 +164,12 @@ class Savings:
 
     def line(self, unknown_costs: int = 0) -> str:
         """`cost $X · top tier only ≈ $Y · saved Z%`, with how Y was estimated."""
-        cost = f"cost {usd(self.cascade_usd)}"
+        cost = f"cost {usd(self.cascade_usd, compact=True)}"
         if unknown_costs:
             cost += f" + {unknown_costs} unknown"
         if self.top_only_usd is None:
             return f"{cost} · top tier only: unknown ({self.method})"
-        head = f"{cost} · top tier only ≈ {usd(self.top_only_usd)}"
+        head = f"{cost} · top tier only ≈ {usd(self.top_only_usd, compact=True)}"
         how = f"({self.method}, {self.samples} sample{'s' if self.samples != 1 else ''})"
         saved = self.saved_fraction
         if saved is None:
@@ -191,14 +193,3 @@ def _finite(value: float | None) -> float | None:
     if value is None or not math.isfinite(value) or value < 0:
         return None
     return value
-
-
-def usd(value: float) -> str:
-    """Dollars with three significant digits below a cent, so small costs are not rounded
-    away ($0.0000162), and cents above."""
-    if value == 0:
-        return "$0"
-    if value >= 0.01:
-        return f"${value:,.4f}".rstrip("0").rstrip(".")
-    digits = 2 - math.floor(math.log10(value))
-    return f"${value:.{digits}f}".rstrip("0")

@@ -8,9 +8,9 @@ import sys
 import time
 from typing import TextIO
 
-from escalatui.batch.economics import usd
 from escalatui.batch.events import BatchEvent, BatchFinished, BatchStarted, ItemFinished
-from escalatui.headless import inert
+from escalatui.formatting import UNKNOWN, seconds, usd
+from escalatui.inert import inert
 
 
 class BatchPrinter:
@@ -108,10 +108,10 @@ def item_line(event: ItemFinished) -> str:
     r = event.result
     by = ", ".join(sorted(set(r["answered_by"].values())))
     who = f" by {inert(by)}" if by and r["status"] == "accepted" else ""
-    cost = "cost unknown" if r["cost_usd"] is None else usd(r["cost_usd"])
+    cost = usd(r["cost_usd"], compact=True)
     line = (
         f"[{inert(r['id'])}] {r['status']}{who} · {r['attempts']} attempt(s) · {cost} · "
-        f"{r['duration_ms'] / 1000:.2f}s"
+        f"{seconds(r['duration_ms'])}"
     )
     if r["status"] != "accepted" and r.get("error"):
         line += f"\n    {inert(r['error'])}"
@@ -127,8 +127,8 @@ def summary(event: BatchFinished) -> str:
             f"  {'tier':<4} {'model':<20} {'attempts':>8} {'accepted':>8} {'rate':>6} {'cost':>10}"
         )
         for t in sorted(event.tiers, key=lambda t: (t.tier, t.model)):
-            rate = "–" if t.accept_rate is None else f"{t.accept_rate:.0%}"
-            cost = usd(t.cost_usd) + ("+?" if t.unknown_costs else "")
+            rate = UNKNOWN if t.accept_rate is None else f"{t.accept_rate:.0%}"
+            cost = usd(t.cost_usd, compact=True) + ("+?" if t.unknown_costs else "")
             lines.append(
                 f"  {t.tier + 1:<4} {inert(t.model)[:20]:<20} {t.attempts:>8} {t.accepted:>8} "
                 f"{rate:>6} {cost:>10}"

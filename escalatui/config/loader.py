@@ -15,7 +15,7 @@ from escalatui.config.reading import read_toml_text
 from escalatui.config.semantics import model_problems, semantic_problems
 from escalatui.config.suggest import did_you_mean, keys_of, literal_values, model_at
 
-__all__ = ["LoadedTask", "load_task", "load_user_config", "schema_problems"]
+__all__ = ["LoadedTask", "load_task", "load_user_config", "validation_problems"]
 
 _KINDS = ", ".join(CHECK_KINDS)
 _TABLE_ERRORS = ("dict_type", "model_type", "model_attributes_type")
@@ -29,7 +29,7 @@ class LoadedTask:
     task: Task
 
 
-def schema_problems(
+def validation_problems(
     exc: ValidationError, text: str = "", root: type[BaseModel] = Task
 ) -> list[Problem]:
     """Pydantic errors as dotted paths (`steps.1.checks.0.pattern`), unknown keys by name (with
@@ -83,7 +83,7 @@ def load_user_config(path: Path) -> UserConfig:
     try:
         user = UserConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, schema_problems(exc, text, UserConfig)) from None
+        raise ConfigError(path, validation_problems(exc, text, UserConfig)) from None
     problems = []
     for name, spec in user.models.items():
         problems += model_problems(f"models.{name}", spec, path.parent)
@@ -100,7 +100,7 @@ def load_task(path: Path | str, user: UserConfig | None = None) -> LoadedTask:
     try:
         task = Task.model_validate(data)
     except ValidationError as exc:
-        problems = schema_problems(exc, text)
+        problems = validation_problems(exc, text)
         partial = partial_task(data, exc)
         if partial is not None:
             stand_in, replaced = partial

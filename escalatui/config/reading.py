@@ -18,13 +18,9 @@ _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 _TOML_END = "(at end of document)"
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning every way it can be unreadable into a ConfigError."""
-    return read_toml_text(path)[0]
-
-
 def read_toml_text(path: Path) -> tuple[dict[str, Any], str]:
-    """The file's data and its text (for placing errors on lines)."""
+    """A TOML file's data and its text (for placing errors on lines); every way the file can
+    be unreadable is a ConfigError."""
     raw = _read_capped(path, "file")
     if raw.startswith(b"\xef\xbb\xbf"):
         raise ConfigError(

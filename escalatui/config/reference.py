@@ -197,11 +197,6 @@ def render(text: str) -> str:
     return _BLOCK.sub(fill, text)
 
 
-def block_names(text: str) -> set[str]:
-    """The generated blocks a reference text contains."""
-    return {m.group(2) for m in _BLOCK.finditer(text)}
-
-
 def main(argv: list[str]) -> int:
     """Rewrite (or with `--check`, compare) the generated blocks of the given file."""
     check = "--check" in argv

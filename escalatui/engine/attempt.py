@@ -29,7 +29,9 @@ DEADLINE_GRACE_S = 1.0
 """The engine's own deadline is a backstop: network clients enforce timeout_s themselves and
 say which clock fired (first token, idle, total), so theirs must win the race."""
 COMPACT_PARTS = 1024
-MAX_ERROR_BODY = 100_000
+LOGGED_ERROR_BODY = 100_000
+"""Characters of a provider's error body kept for the session log (the client reads at most
+`clients.reader.MAX_ERROR_BODY` bytes of it)."""
 REFUSED = frozenset(
     {"auth", "quota", "forbidden", "context", "rate", "server", "connect", "bad_request", "config"}
 )
@@ -63,7 +65,9 @@ class AttemptState:
     error_kind: str | None = None
     error_body: str | None = None
     """The provider's whole error body (the message on screen is cut short)."""
-    retries: list[str] = field(default_factory=list)
+    network_retries: list[str] = field(default_factory=list)
+    """The client's notices of network retries (a refused connection, a 429...), not the
+    task's `retries` (more attempts on a tier) nor a model's `max_retries` (how many of these)."""
     interrupted: Decision | None = None
     accept_truncated: bool = False
     """An answer cut at the token limit goes to the checks like any other (it stays marked
@@ -190,7 +194,7 @@ class AttemptState:
             nxt,
             t.simulated,
             outcomes,
-            tuple(self.retries),
+            tuple(self.network_retries),
             self.prompt,
             error_body=self.error_body,
         )
@@ -283,7 +287,7 @@ async def stream_attempt(
                 if bad_cost:
                     yield Notice(bad_cost, "warning", state.step_index, state.attempt)
                 if item.notice:
-                    state.retries.append(item.notice)
+                    state.network_retries.append(item.notice)
                     yield Notice(item.notice, "warning", state.step_index, state.attempt)
                 if item.info:
                     yield Notice(item.info, "info", state.step_index, state.attempt)
@@ -295,7 +299,7 @@ async def stream_attempt(
                 break
             elif isinstance(item, ProviderError):
                 state.error, state.error_kind = str(item), item.kind
-                state.error_body = item.body[:MAX_ERROR_BODY] if item.body else None
+                state.error_body = item.body[:LOGGED_ERROR_BODY] if item.body else None
                 break
             elif isinstance(item, Decision):
                 state.interrupted = control.take()

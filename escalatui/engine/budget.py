@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from escalatui.config.models import ModelSpec
 from escalatui.engine.attempt import LOCAL_PROVIDERS
-from escalatui.engine.money import known_cost, usd
+from escalatui.engine.money import known_cost
+from escalatui.formatting import usd
 
 
 def is_paid(spec: ModelSpec) -> bool:

@@ -81,6 +81,7 @@ class AttemptStarted:
     step_index: int
     attempt: int
     tier: Tier
+    """The whole rung (model, provider, label); `AttemptDecided.tier` is only its index."""
     warm: bool | None
     started_at: str
     prompt: str
@@ -148,6 +149,8 @@ class AttemptDecided:
     step_index: int
     attempt: int
     tier: int
+    """The rung's index in the chain, from 0 (the log's field; `AttemptStarted.tier` is the
+    rung itself)."""
     model: str
     provider: str
     provider_model: str
@@ -168,6 +171,8 @@ class AttemptDecided:
     simulated: bool = False
     checks: tuple[CheckOutcome, ...] = ()
     retries: tuple[str, ...] = ()
+    """Notices of network retries during the attempt (the log's field name; not the task's
+    `retries`, which are more attempts on a tier)."""
     prompt: str = ""
     error_body: str | None = None
     """The provider's whole error body, for the log (the `error` shown is cut short)."""

@@ -16,7 +16,7 @@ ESCALATE_AT_ONCE = frozenset({"context", "config", "auth", "quota", "forbidden"}
 
 
 @dataclass
-class Ladder:
+class ChainPosition:
     """Where a step is on its chain."""
 
     tiers: tuple[Tier, ...]
@@ -41,7 +41,7 @@ class Ladder:
             self.tries_here = 0
 
 
-def ladder_for(task: Task, step: Step) -> Ladder:
+def ladder_for(task: Task, step: Step) -> ChainPosition:
     """The step's chain as tiers, with its retries."""
     tiers = []
     for i, name in enumerate(task.chain_for(step)):
@@ -51,11 +51,11 @@ def ladder_for(task: Task, step: Step) -> Ladder:
             Tier(i, name, spec.provider, spec.model or "(default)", label, spec.provider == "sim")
         )
     retries = step.retries if step.retries is not None else task.retries
-    return Ladder(tuple(tiers), retries)
+    return ChainPosition(tuple(tiers), retries)
 
 
 def propose(
-    state: AttemptState, outcomes: list[CheckOutcome], ladder: Ladder
+    state: AttemptState, outcomes: list[CheckOutcome], ladder: ChainPosition
 ) -> tuple[Verdict, str | None]:
     """The checks' verdict on an attempt, and the feedback for the next one."""
     if any(o.config_error for o in outcomes):
@@ -80,7 +80,11 @@ def asks_decider(mode: Approval, proposed: Verdict) -> bool:
 
 
 def verdict_for(
-    state: AttemptState, outcomes: list[CheckOutcome], action: Action, by: DecidedBy, ladder: Ladder
+    state: AttemptState,
+    outcomes: list[CheckOutcome],
+    action: Action,
+    by: DecidedBy,
+    ladder: ChainPosition,
 ) -> tuple[Verdict, Next]:
     """The verdict logged for an attempt once decided, and what happens next."""
     if action == "approve":

@@ -40,7 +40,7 @@ from escalatui.engine.events import (
 )
 from escalatui.engine.history import AcceptHistory
 from escalatui.engine.money import known_cost
-from escalatui.engine.policy import Ladder, asks_decider, ladder_for, propose, verdict_for
+from escalatui.engine.policy import ChainPosition, asks_decider, ladder_for, propose, verdict_for
 
 WARM_PROBE_S = 3.0
 
@@ -259,7 +259,7 @@ class Runner:
                 last_answer = state.output
             ladder.move(action)
 
-    def _skips(self, step: Step, ladder: Ladder) -> list[tuple[Tier, int, int, float]]:
+    def _skips(self, step: Step, ladder: ChainPosition) -> list[tuple[Tier, int, int, float]]:
         """Move the ladder past the tiers a learned chain skips (never the last one)."""
         skipped: list[tuple[Tier, int, int, float]] = []
         threshold = step.skip_below
@@ -366,7 +366,7 @@ class Runner:
         step: Step,
         proposed: Verdict,
         feedback: str | None,
-        ladder: Ladder,
+        ladder: ChainPosition,
     ) -> AwaitingDecision | None:
         """What to ask the decider, or None when the approval mode lets the checks decide."""
         mode = self._approval(step)
@@ -389,7 +389,7 @@ class Runner:
         human: Decision | None,
         request: AwaitingDecision | None,
         proposed: Verdict,
-        ladder: Ladder,
+        ladder: ChainPosition,
     ) -> tuple[Decision, DecidedBy]:
         if human is not None:
             return human, "human"

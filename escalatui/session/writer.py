@@ -42,9 +42,7 @@ class SessionWriter:
     100 ms) so megabytes of 1-character deltas stay cheap, and flushed before each other record.
     """
 
-    def __init__(
-        self, directory: Path, secrets: Iterable[str] = (), record_deltas: bool = True
-    ) -> None:
+    def __init__(self, directory: Path, secrets: Iterable[str] = ()) -> None:
         self.directory = directory
         # Each secret as it appears in a JSON line: raw, and JSON-escaped when it has to be.
         self.secrets = sorted(
@@ -52,7 +50,6 @@ class SessionWriter:
             key=len,
             reverse=True,
         )
-        self.record_deltas = record_deltas
         self.path: Path | None = None
         self.failed: str | None = None
         self._fd: int | None = None
@@ -95,8 +92,7 @@ class SessionWriter:
             self._write({"type": "session", "schema": SCHEMA, **to_record(event)})
             return
         if isinstance(event, Delta):
-            if self.record_deltas:
-                self._add_delta(event)
+            self._add_delta(event)
             return
         self._flush_deltas()
         self._write(to_record(event))

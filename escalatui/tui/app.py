@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -44,6 +44,9 @@ def _loaded_class(module: str, name: str) -> type | None:
 
 if TYPE_CHECKING:
     from escalatui.batch.scheduler import Batch
+    from escalatui.tui.screens.batch import BatchScreen
+    from escalatui.tui.screens.replay import ReplayScreen
+    from escalatui.tui.screens.run import RunScreen
 
 
 class EscalatuiApp(App[int]):
@@ -240,12 +243,15 @@ class EscalatuiApp(App[int]):
     async def action_quit(self) -> None:
         """Quit; a run still going is cancelled first and its log closed consistent."""
         code = 0
-        run_screen = _loaded_class(RUN_SCREEN_MODULE, "RunScreen")
-        batch_screen = _loaded_class(BATCH_SCREEN_MODULE, "BatchScreen")
+        run_screen = cast("type[RunScreen] | None", _loaded_class(RUN_SCREEN_MODULE, "RunScreen"))
+        batch_screen = cast(
+            "type[BatchScreen] | None", _loaded_class(BATCH_SCREEN_MODULE, "BatchScreen")
+        )
         for screen in reversed(self.screen_stack):
-            if any(k and isinstance(screen, k) for k in (run_screen, batch_screen)) and (
-                await screen.stop_run()  # type: ignore[union-attr]
-            ):
+            running = (run_screen and isinstance(screen, run_screen)) or (
+                batch_screen and isinstance(screen, batch_screen)
+            )
+            if running and await cast("RunScreen | BatchScreen", screen).stop_run():
                 code = 130
         top = next((s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen)), None)
         if code == 0 and run_screen and isinstance(top, run_screen):
@@ -264,8 +270,10 @@ class EscalatuiApp(App[int]):
         commands = getattr(screen, "commands", None)
         if callable(commands):  # the batch screens list their own
             yield from commands()
-        run_screen = _loaded_class(RUN_SCREEN_MODULE, "RunScreen")
-        replay_screen = _loaded_class(REPLAY_SCREEN_MODULE, "ReplayScreen")
+        run_screen = cast("type[RunScreen] | None", _loaded_class(RUN_SCREEN_MODULE, "RunScreen"))
+        replay_screen = cast(
+            "type[ReplayScreen] | None", _loaded_class(REPLAY_SCREEN_MODULE, "ReplayScreen")
+        )
         if run_screen and isinstance(screen, run_screen) and screen.running:
             from escalatui.tui.screens.run import DECISION_ACTIONS
 

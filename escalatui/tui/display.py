@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from textual.content import Content
 
-from escalatui.engine.money import total, usd
-from escalatui.headless import inert, tokens_text, warm_word
+from escalatui import formatting
+from escalatui.inert import inert
 
-__all__ = ["Display", "one_line", "plain", "screen_text", "warm_word"]
+__all__ = ["Display", "one_line", "plain", "screen_text"]
 
 
 def plain(text: str) -> Content:
@@ -36,12 +36,10 @@ class Display:
     frozen: bool = False
 
     def seconds(self, ms: int | None) -> str:
-        """A duration in milliseconds as `1.23s`, or `-` when unknown."""
-        if ms is None:
-            return "-"
-        if self.frozen:
+        """A duration in milliseconds as `1.23s`, or `–` when unknown."""
+        if ms is not None and self.frozen:
             return "0.10s"
-        return f"{ms / 1000:.2f}s"
+        return formatting.seconds(ms)
 
     def elapsed(self, seconds: float) -> str:
         """Run time as `m:ss` (or `h:mm:ss`)."""
@@ -60,17 +58,15 @@ class Display:
 
     @staticmethod
     def cost(dollars: float | None, unknown: bool = False) -> str:
-        """Dollars to four places or to three significant digits, whichever shows more
-        (`$0.0000162`); `cost unknown` when no figure tells. With `unknown`, `dollars` is the
-        known part of a sum whose other parts are unknown (`$0.0123 + unknown`)."""
-        if unknown:
-            return total(dollars or 0.0, True)
-        return usd(dollars)
+        """Dollars as `formatting.usd` writes them (`$0.0000162`, `cost unknown`); with
+        `unknown`, `dollars` is the known part of a sum whose other parts are unknown
+        (`$0.0123 + unknown`)."""
+        return formatting.usd_total(dollars, unknown)
 
     @staticmethod
     def tokens(prompt: int | None, completion: int | None) -> str:
         """`prompt+completion` token counts, `–` for an unknown part."""
-        return tokens_text(prompt, completion)
+        return formatting.tokens(prompt, completion)
 
 
 # Characters that are not control codes but still change how a terminal lays text out (line

@@ -75,7 +75,8 @@ class RunState:
         """The attempt whose answer step `index` kept: the accepted one, else the last."""
         tried = self.step_attempts(index)
         accepted = [d for d in tried if d.verdict == "accept"]
-        return (accepted or tried or [None])[-1]
+        kept = accepted or tried
+        return kept[-1] if kept else None
 
     cost_unknown: bool = False
     """Some attempt's cost is unknown: `cost_usd` is the known part."""

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from escalatui.engine.events import AttemptDecided, Event, RunFinished, RunStarted
-from escalatui.engine.money import total
-from escalatui.headless import UNKNOWN_COST, inert
+from escalatui.formatting import COST_UNKNOWN, usd_total
+from escalatui.inert import inert
 
 MAX_ANSWER_LINES = 60
 MAX_ANSWER_CHARS = 8000
@@ -34,12 +34,12 @@ class RunRecord:
 def _cost(record: RunRecord) -> str:
     known = [a.cost_usd for a in record.decided if a.cost_usd is not None]
     if record.decided and not known:
-        return UNKNOWN_COST
+        return COST_UNKNOWN
     spent = record.finished.cost_usd if record.finished else sum(known)
     unknown = len(known) < len(record.decided) or bool(
         record.finished and record.finished.cost_unknown
     )
-    return total(spent, unknown)
+    return usd_total(spent, unknown)
 
 
 def _answer(text: str) -> str:

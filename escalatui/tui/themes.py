@@ -21,7 +21,7 @@ from textual.css.constants import VALID_STYLE_FLAGS
 from textual.theme import Theme
 
 from escalatui import paths
-from escalatui.headless import inert
+from escalatui.inert import inert
 
 FALLBACK_THEME = "escalatui-dark"
 COLOUR_FIELDS: tuple[str, ...] = ("primary", "secondary", "accent", "foreground", "background")

@@ -18,8 +18,8 @@ from escalatui.clients.registry import ClientPool
 from escalatui.config.models import Task
 from escalatui.engine.drive import drive
 from escalatui.engine.events import AttemptDecided, Delta, Event, Notice, RunFinished
-from escalatui.engine.money import total, usd
 from escalatui.engine.runner import Runner
+from escalatui.formatting import usd, usd_total
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -235,10 +235,10 @@ def test_budgets_show_two_places_unless_that_hides_the_amount() -> None:
 
 
 def test_a_total_says_which_part_is_unknown() -> None:
-    assert total(0.0123, False) == "$0.0123"
-    assert total(0.0123, True) == "$0.0123 + unknown"
-    assert total(0.0, True) == "cost unknown"
-    assert total(float("nan"), False) == "cost unknown"
+    assert usd_total(0.0123, False) == "$0.0123"
+    assert usd_total(0.0123, True) == "$0.0123 + unknown"
+    assert usd_total(0.0, True) == "cost unknown"
+    assert usd_total(float("nan"), False) == "cost unknown"
 
 
 @pytest.mark.parametrize(("cost", "unknown"), [(None, True), (0.02, False)], ids=["paid", "sim"])

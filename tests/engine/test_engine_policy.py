@@ -8,7 +8,7 @@ from escalatui.config.models import ModelSpec
 from escalatui.engine.attempt import AttemptState
 from escalatui.engine.budget import Budget, BudgetReached, is_paid
 from escalatui.engine.events import CheckOutcome, Tier
-from escalatui.engine.policy import Ladder, asks_decider, propose, verdict_for
+from escalatui.engine.policy import ChainPosition, asks_decider, propose, verdict_for
 
 SIM = ModelSpec(provider="sim", responses=["x"])
 TIERS = (Tier(0, "small", "sim", "s", "small"), Tier(1, "big", "sim", "b", "big"))
@@ -27,14 +27,14 @@ FAILED = [CheckOutcome("contains", False, "say hello")]
 
 
 def test_passing_checks_accept() -> None:
-    assert propose(finished(), [CheckOutcome("contains", True)], Ladder(TIERS, 1)) == (
+    assert propose(finished(), [CheckOutcome("contains", True)], ChainPosition(TIERS, 1)) == (
         "accept",
         None,
     )
 
 
 def test_failed_check_retries_then_escalates_then_rejects() -> None:
-    ladder = Ladder(TIERS, retries=1)
+    ladder = ChainPosition(TIERS, retries=1)
     assert propose(finished(), FAILED, ladder) == ("retry", "- say hello")
     ladder.move("retry")
     assert propose(finished(), FAILED, ladder)[0] == "escalate"
@@ -46,18 +46,18 @@ def test_failed_check_retries_then_escalates_then_rejects() -> None:
 
 def test_context_window_error_escalates_at_once_despite_retries() -> None:
     state = finished(error="too long", error_kind="context")
-    assert propose(state, [], Ladder(TIERS, retries=5))[0] == "escalate"
+    assert propose(state, [], ChainPosition(TIERS, retries=5))[0] == "escalate"
 
 
 def test_cut_off_answer_gets_its_own_feedback() -> None:
     state = finished(finish_reason="length")
-    verdict, feedback = propose(state, [], Ladder(TIERS, retries=1))
+    verdict, feedback = propose(state, [], ChainPosition(TIERS, retries=1))
     assert verdict == "retry" and "token limit" in (feedback or "")
 
 
 def test_a_check_error_is_logged_as_error_unless_a_person_decided() -> None:
     errored = [CheckOutcome("regex", False, error="timed out")]
-    ladder = Ladder(TIERS, retries=0)
+    ladder = ChainPosition(TIERS, retries=0)
     assert verdict_for(finished(), errored, "escalate", "checks", ladder) == ("error", "escalate")
     assert verdict_for(finished(), errored, "escalate", "human", ladder) == (
         "escalate",
@@ -66,7 +66,7 @@ def test_a_check_error_is_logged_as_error_unless_a_person_decided() -> None:
 
 
 def test_escalating_from_the_top_rung_stops() -> None:
-    top = Ladder(TIERS, retries=0, index=1)
+    top = ChainPosition(TIERS, retries=0, index=1)
     assert verdict_for(finished(), FAILED, "escalate", "human", top) == ("rejected", "stop")
 
 

@@ -97,11 +97,11 @@ def write_task_file(directory: Path, model: dict[str, object]) -> Path:
 
 
 def test_plain_words_for_unknown_figures() -> None:
-    from escalatui.headless import cost_text, tokens_text, warm_word
+    from escalatui.formatting import tokens, usd, warm_word
 
-    assert tokens_text(None, None) == "–"
-    assert tokens_text(12, None) == "12+–"
-    assert tokens_text(12, 3) == "12+3"
-    assert cost_text(None) == "cost unknown"
-    assert cost_text(0.5) == "$0.5000"
+    assert tokens(None, None) == "–"
+    assert tokens(12, None) == "12+–"
+    assert tokens(12, 3) == "12+3"
+    assert usd(None) == "cost unknown"
+    assert usd(0.5) == "$0.5000"
     assert warm_word(None) == "warm: unknown"

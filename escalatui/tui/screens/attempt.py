@@ -10,7 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from escalatui.engine.events import AttemptDecided
-from escalatui.tui.display import Display, plain, screen_text, warm_word
+from escalatui.formatting import provider_text, warm_word
+from escalatui.tui.display import Display, plain, screen_text
 
 SHOWN_CHARS = 200_000
 """Longer texts are cut here (a Static lays out all its text); the session log has all of it."""
@@ -54,14 +55,14 @@ class AttemptScreen(ModalScreen[None]):
 
     @staticmethod
     def _summary(a: AttemptDecided, fmt: Display) -> Content:
-        sim = ", simulated" if a.simulated else ""
         return Content.assemble(
             ("verdict ", "$text-muted"),
             (a.verdict, "bold"),
             (" · no checks" if _no_checks(a) else f" by {a.decided_by}", "$text-muted"),
             "\n",
             screen_text(
-                f"{a.provider}{sim} {a.provider_model} · {warm_word(a.warm)} · "
+                f"{provider_text(a.provider, a.simulated)} {a.provider_model} · "
+                f"{warm_word(a.warm)} · "
                 f"{fmt.seconds(a.duration_ms)} (first token {fmt.seconds(a.ttft_ms)}) · "
                 f"{fmt.tokens(a.prompt_tokens, a.completion_tokens)} tokens · "
                 f"{fmt.cost(a.cost_usd)}"

@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 if TYPE_CHECKING:
     from escalatui.config import UserConfig
 
+from escalatui.formatting import COST_UNKNOWN
 from escalatui.session import SessionSummary
 from escalatui.session.reader import summarize
 from escalatui.tui.catalog import TaskEntry, find_tasks
@@ -221,7 +222,7 @@ class HomeScreen(Screen[None]):
             Text(screen_text(s.status)),
             Text(str(s.attempts)),
             Text(
-                fmt.cost(s.cost_usd, s.cost_unknown).replace("cost unknown", "unknown")
+                fmt.cost(s.cost_usd, s.cost_unknown).replace(COST_UNKNOWN, "unknown")
             ),  # the column says cost
             Text(one_line(s.run_id, 20)),
             key=str(s.path),

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widgets import Static
 
-from escalatui.batch.economics import Savings, TierFigures, usd
+from escalatui.batch.economics import Savings, TierFigures
+from escalatui.formatting import UNKNOWN, usd
 from escalatui.tui.display import Display, screen_text
 
 
@@ -59,8 +60,8 @@ def tiers_table(tiers: list[TierFigures]) -> Content:
     head = f"{'tier':<5}{'model':<16}{'attempts':>9}{'accepted':>9}{'rate':>6}{'cost':>11}"
     lines: list[str | tuple[str, str]] = [(head, "$text-muted")]
     for t in sorted(tiers, key=lambda t: (t.tier, t.model)):
-        rate = "–" if t.accept_rate is None else f"{t.accept_rate:.0%}"
-        cost = usd(t.cost_usd) + ("+?" if t.unknown_costs else "")
+        rate = UNKNOWN if t.accept_rate is None else f"{t.accept_rate:.0%}"
+        cost = usd(t.cost_usd, compact=True) + ("+?" if t.unknown_costs else "")
         lines.append(
             f"\n{t.tier + 1:<5}{screen_text(t.model)[:15]:<16}{t.attempts:>9}{t.accepted:>9}"
             f"{rate:>6}{cost:>11}"

@@ -10,8 +10,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from escalatui.batch.economics import usd
 from escalatui.batch.inputs import Item
+from escalatui.formatting import usd
 from escalatui.tui.display import Display, one_line
 
 STATUS_STYLE = {
@@ -63,7 +63,7 @@ class ItemRow:
         if self.cost_usd is None:
             cost = "?"
         elif self.cost_usd or self.duration_ms is not None:
-            cost = usd(self.cost_usd)
+            cost = usd(self.cost_usd, compact=True)
         else:
             cost = ""  # nothing decided yet: what the attempt costs is not known
         return {

@@ -9,7 +9,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from escalatui.engine.events import AttemptDecided
-from escalatui.tui.display import Display, one_line, warm_word
+from escalatui.formatting import SIMULATED, UNKNOWN, warm_word
+from escalatui.tui.display import Display, one_line
 
 NOTE_CHARS = 48
 """Feedback is cut to this in the table; Enter on the row shows all of it."""
@@ -66,7 +67,7 @@ class History(DataTable[Text]):
         cells = [
             str(a.attempt),
             one_line(a.step, 10),
-            one_line(a.model, 12 if a.simulated else 18) + (" (sim)" if a.simulated else ""),
+            one_line(a.model, 18) if not a.simulated else f"{one_line(a.model, 12)} ({SIMULATED})",
         ]
         row = [Text(c) for c in cells]
         row.append(Text(a.verdict, style=_verdict_style(a.verdict)))
@@ -75,7 +76,7 @@ class History(DataTable[Text]):
             fmt.seconds(a.duration_ms),
             fmt.tokens(a.prompt_tokens, a.completion_tokens),
             "unknown" if a.cost_usd is None else fmt.cost(a.cost_usd),  # the column says cost
-            "–" if a.warm is None else warm_word(a.warm),  # a dash, as for unknown tokens
+            UNKNOWN if a.warm is None else warm_word(a.warm),  # as for unknown tokens
             fmt.seconds(a.ttft_ms),
         ]
         row += [Text(c) for c in figures]

@@ -10,7 +10,8 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from escalatui.engine.events import Tier
-from escalatui.tui.display import one_line, screen_text, warm_word
+from escalatui.formatting import provider_text, warm_word
+from escalatui.tui.display import one_line, screen_text
 from escalatui.tui.run_state import Rung, RunState
 
 STATE_STYLE = {
@@ -153,7 +154,7 @@ def _rung(
     tier = rung.tier
     style = STATE_STYLE.get(rung.state, "")
     marker = "▶" if current else MARKER.get(rung.state, "·")
-    where = [tier.model, tier.provider + (" (simulated)" if tier.simulated else "")]
+    where = [tier.model, provider_text(tier.provider, tier.simulated)]
     model_id = tier.provider_model
     if model_id not in ("(default)", tier.model):
         where.append(model_id.rsplit("/", 1)[-1] if model_id.startswith("/") else model_id)

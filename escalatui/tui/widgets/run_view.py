@@ -22,7 +22,8 @@ from escalatui.engine.events import (
     Notice,
     RunStarted,
 )
-from escalatui.tui.display import Display, plain, screen_text, warm_word
+from escalatui.formatting import provider_text, warm_word
+from escalatui.tui.display import Display, plain, screen_text
 from escalatui.tui.feed import EventFeed
 from escalatui.tui.messages import EngineEvent, StreamBatch
 from escalatui.tui.run_state import RunState
@@ -192,9 +193,9 @@ class RunView(Widget, can_focus=True):
 
     def _attempt_title(self, event: AttemptStarted) -> Content:
         tier = event.tier
-        sim = ", simulated" if tier.simulated else ""
         return plain(
-            f"#{event.attempt} {event.step} · {tier.label} ({tier.provider}{sim}, "
+            f"#{event.attempt} {event.step} · {tier.label} "
+            f"({provider_text(tier.provider, tier.simulated)}, "
             f"{warm_word(event.warm)})"
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from escalatui.engine.money import usd
+from escalatui.formatting import usd
 from escalatui.tui.display import Display, screen_text
 from escalatui.tui.run_state import RunState
 
