@@ -54,7 +54,7 @@ class Ladder:
     def tier(self) -> Tier:
         return self.tiers[self.index]
 
-    def move(self, action: Action | Next) -> None:
+    def move(self, action: Action) -> None:
         """Retry on this rung, or climb to the next one."""
         if action == "retry":
             self.tries_here += 1

@@ -254,7 +254,7 @@ class Runner:
             feedback = settled.feedback
             if not settled.carried:  # carried feedback stays with the answer it was about
                 last_answer = state.output
-            ladder.move(settled.next)
+            ladder.move(decision.action)
 
     def _skips(self, step: Step, ladder: Ladder) -> list[tuple[Tier, int, int, float]]:
         """Move the ladder past the tiers a learned chain skips (never the last one)."""
