@@ -337,14 +337,21 @@ def _dispatch(args: argparse.Namespace) -> int:
             note = None
             if _refuse_missing_keys(loaded, user):
                 return EXIT_BAD_INPUT
-    task_input = _task_input(args)  # not held: a FIFO or a device may block
+    from escalatui.run_session import RunRequest
+
+    request = RunRequest(
+        loaded,
+        user,
+        _session_dir(args, user),
+        input=_task_input(args),  # not held: a FIFO or a device may block
+        approval=args.approval,
+        theme=getattr(args, "theme", None),
+    )
     if args.headless or args.json:
         from escalatui.run_headless import run_headless
 
-        return run_headless(
-            loaded, user, _session_dir(args, user), task_input, args.approval, args.json
-        )
-    return _tui(args, user, loaded=loaded, task_input=task_input, notice=note)
+        return run_headless(request, args.json)
+    return _tui(args, user, request=request, notice=note)
 
 
 def _batch(args: argparse.Namespace, user: UserConfig, loaded: LoadedTask) -> int:
@@ -553,13 +560,14 @@ def _tui(args: argparse.Namespace, user: UserConfig | None, **kw: Any) -> int:
     except ImportError as exc:
         print(f"the TUI is not available ({exc}); use --headless", file=sys.stderr)
         return EXIT_BAD_INPUT
-    app = make_app(
-        user=user,
-        theme=getattr(args, "theme", None),
-        session_dir=_session_dir(args, user),
-        approval=getattr(args, "approval", None),
-        **kw,
-    )
+    if kw.get("request") is None:  # the request carries these when there is one
+        kw.update(
+            user=user,
+            theme=getattr(args, "theme", None),
+            session_dir=_session_dir(args, user),
+            approval=getattr(args, "approval", None),
+        )
+    app = make_app(**kw)
     code = app.run()
     app.end_if_signalled(code)  # the terminal may be gone: no slow clean-up for no one
     for summary in app.exit_summaries():  # the terminal is ours again: say what happened

@@ -8,98 +8,53 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any
 
-from escalatui.clients.registry import ClientPool, known_secrets
-from escalatui.config import LoadedTask, UserConfig
-from escalatui.config.models import Approval
 from escalatui.engine.decisions import Decider
-from escalatui.engine.drive import drive
 from escalatui.engine.events import Event, RunFinished
-from escalatui.engine.runner import Runner
 from escalatui.headless import HeadlessPrinter
 from escalatui.inert import inert
-from escalatui.session import SessionWriteError, SessionWriter
+from escalatui.run_session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, RunRequest, RunSession
+from escalatui.session import SessionWriteError
 from escalatui.terminal_decider import TerminalDecider, needs_person, no_person_message
 
-EXIT_FOR_STATUS = {"accepted": 0, "failed": 1, "budget": 1, "cancelled": 130}
 
-
-def config_keys(user: UserConfig) -> dict[str, str]:
-    return {k: v.get_secret_value() for k, v in user.keys.items()}
-
-
-def make_runner(
-    loaded: LoadedTask,
-    user: UserConfig,
-    task_input: str | None,
-    approval: Approval | None,
-    **kw: Any,
-) -> Runner:
-    """The runner the CLI and the TUI both use."""
-    pool = ClientPool(
-        loaded.task.models,
-        config_keys(user),
-        trusted_hosts=user.trusted_hosts,
-        own_specs=user.models,
-    )
-    return Runner(
-        loaded.task, pool, input=task_input, approval=approval, task_path=loaded.path, **kw
-    )
-
-
-def run_headless(
-    loaded: LoadedTask,
-    user: UserConfig,
-    session_dir: Path,
-    task_input: str | None,
-    approval: Approval | None,
-    json_mode: bool,
-) -> int:
+def run_headless(request: RunRequest, json_mode: bool) -> int:
     """Exit code: 0 accepted, 1 failed or budget, 2 bad input (no person to ask, session log
     unusable), 130 interrupted (Ctrl+C, SIGTERM, SIGHUP, stdout gone)."""
     decider: Decider | None = None
-    mode = needs_person(loaded.task, approval)
+    mode = needs_person(request.loaded.task, request.approval)
     if mode is not None:
         if not _stdin_is_terminal():
-            print(f"error: {no_person_message(mode, approval is not None)}", file=sys.stderr)
-            return 2
+            message = no_person_message(mode, request.approval is not None)
+            print(f"error: {message}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         decider = TerminalDecider()
-    keys = config_keys(user)
-    writer = SessionWriter(session_dir, known_secrets(keys, loaded.task.models))
+    session = RunSession(request, decider=decider)
     try:
-        writer.check_writable()
+        session.check_writable()
     except SessionWriteError as exc:
         print(inert(f"error: {exc} (set --session-dir or ESCALATUI_SESSION_DIR)"), file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     printer = HeadlessPrinter(json_mode=json_mode)
-    runner = make_runner(loaded, user, task_input, approval, decider=decider)
+    session.on_log_failure = lambda problem: print(inert(f"warning: {problem}"), file=sys.stderr)
 
-    warned = False
-
-    def log(event: Event) -> None:
-        nonlocal warned
-        writer.handle(event)
-        printer.session_path = str(writer.path) if writer.path else None
-        if writer.failed and not warned:
-            warned = True
-            print(inert(f"warning: {writer.failed}"), file=sys.stderr)
+    def note_path(event: Event) -> None:  # the printer names the log in its last lines
+        path = session.session_path
+        printer.session_path = str(path) if path else None
 
     try:
-        finished = asyncio.run(_until_signal(drive(runner, [log, printer])))
+        asyncio.run(_until_signal(session.run([note_path, printer])))
     except (KeyboardInterrupt, asyncio.CancelledError, EOFError) as exc:
         why = "stdin closed" if isinstance(exc, EOFError) else "interrupted"
-        _quietly(inert(f"{why}; session: {writer.path}"))
-        return 130
+        _quietly(inert(f"{why}; session: {session.session_path}"))
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # stdout was closed (`| head`): stop like any Unix tool; the log already ends with a
         # `cancelled` run record.
         _silence_stdout()
-        return 130
-    finally:
-        writer.close()
-    return EXIT_FOR_STATUS.get(finished.status, 1)
+        return EXIT_INTERRUPTED
+    return session.exit_code
 
 
 def _silence_stdout() -> None:

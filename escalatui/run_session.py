@@ -42,11 +42,22 @@ class RunRequest:
     approval: Approval | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
     """A batch item's other fields, for `{item.KEY}` placeholders."""
+    theme: str | None = None
+    """`--theme` (the TUI's; None: the user config's)."""
 
     @property
     def keys(self) -> dict[str, str]:
         """API keys from the user config, by provider name."""
         return {k: v.get_secret_value() for k, v in self.user.keys.items()}
+
+    def new_pool(self) -> ClientPool:
+        """The task's clients with the user's keys, trusted hosts and own models."""
+        return ClientPool(
+            self.loaded.task.models,
+            self.keys,
+            trusted_hosts=self.user.trusted_hosts,
+            own_specs=self.user.models,
+        )
 
 
 class RunSession:
@@ -69,7 +80,7 @@ class RunSession:
         self.request = request
         task = request.loaded.task
         self._owns_pool = pool is None
-        self.pool = pool or ClientPool(task.models, request.keys)
+        self.pool = pool or request.new_pool()
         if history is None and any(s.skip_below is not None for s in task.steps):
             from escalatui.stats import history_from_sessions
 

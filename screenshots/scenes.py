@@ -21,12 +21,10 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, TextArea
 
 from escalatui import paths
-from escalatui.clients.keys import known_secrets
 from escalatui.config import LoadedTask, UserConfig, load_task
-from escalatui.engine.drive import drive
 from escalatui.engine.events import AttemptEnded
-from escalatui.run_headless import make_runner
-from escalatui.session import SessionWriter, read_session
+from escalatui.run_session import RunRequest, RunSession
+from escalatui.session import read_session
 from escalatui.tui.app import make_app
 from escalatui.tui.screens.feedback import FeedbackScreen
 from escalatui.tui.screens.replay import ReplayScreen
@@ -159,12 +157,8 @@ def other_task(directory: Path, name: str, description: str, answers: list[list[
 
 async def record(loaded: LoadedTask, session_dir: Path, run_id: str, when: str) -> None:
     """Run `loaded` headless into `session_dir`, as if started at `when` (ISO, UTC)."""
-    runner = make_runner(loaded, UserConfig(), None, None, run_id=run_id, now=lambda: when)
-    writer = SessionWriter(session_dir, known_secrets({}, loaded.task.models))
-    try:
-        await drive(runner, [writer.handle])
-    finally:
-        writer.close()
+    request = RunRequest(loaded, UserConfig(), session_dir)
+    await RunSession(request, run_id=run_id, now=lambda: when).run([])
     stamp = calendar.timegm(time.strptime(when[:19], "%Y-%m-%dT%H:%M:%S"))
     for path in session_dir.glob(f"*{run_id}.jsonl"):
         os.utime(path, (stamp, stamp))  # the home screen lists newest first, by mtime
@@ -210,13 +204,13 @@ async def make_all(work: Path, out: Path) -> list[Path]:
     for name, approval, delay in (("stream", "auto", 1.0), ("ask", "manual", 0.0)):
         (work / name).mkdir()
         loaded = demo_task(work / name, approval, strong_delay_s=delay)
-        app = make_app(user=UserConfig(), session_dir=work / name, loaded=loaded, frozen=True)
+        app = make_app(RunRequest(loaded, UserConfig(), work / name), frozen=True)
         shots += await film(app, streaming_scene if name == "stream" else awaiting_scene, out)
 
     finished_dir = work / "finished"
     finished_dir.mkdir()
     loaded = demo_task(finished_dir, "escalation")
-    app = make_app(user=UserConfig(), session_dir=finished_dir, loaded=loaded, frozen=True)
+    app = make_app(RunRequest(loaded, UserConfig(), finished_dir), frozen=True)
     shots += await film(app, finished_scene, out)
 
     log = read_session(next(finished_dir.glob("*.jsonl")))

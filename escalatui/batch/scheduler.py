@@ -21,7 +21,6 @@ from escalatui.batch.events import (
 )
 from escalatui.batch.inputs import Item
 from escalatui.batch.results import ResultsWriter
-from escalatui.clients.registry import ClientPool
 from escalatui.engine.decisions import Decider
 from escalatui.engine.events import AttemptDecided, Event, RunFinished, StepStarted
 from escalatui.engine.history import AcceptHistory
@@ -61,7 +60,7 @@ class Batch:
         self.runner_options = runner_options
         task = request.loaded.task
         self.steps = [s.name for s in task.steps]
-        self.pool = ClientPool(task.models, request.keys)
+        self.pool = request.new_pool()
         self.ledger = Ledger()
         self.history: AcceptHistory | None = None
         if any(s.skip_below is not None for s in task.steps):

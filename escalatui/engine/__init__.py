@@ -10,17 +10,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from escalatui.engine.decisions import (
-        Decider,
-        Decision,
-        PolicyDecider,
-        RunControl,
-        ScriptedDecider,
-    )
+    from escalatui.engine.decisions import Decider, Decision, RunControl
+    from escalatui.engine.policy import PolicyDecider
     from escalatui.engine.runner import Runner
 
-__all__ = ["Decider", "Decision", "PolicyDecider", "RunControl", "Runner", "ScriptedDecider"]
-_HOME = {name: "escalatui.engine.decisions" for name in __all__ if name != "Runner"}
+__all__ = ["Decider", "Decision", "PolicyDecider", "RunControl", "Runner"]
+_HOME = {name: "escalatui.engine.decisions" for name in ("Decider", "Decision", "RunControl")}
+_HOME["PolicyDecider"] = "escalatui.engine.policy"
 _HOME["Runner"] = "escalatui.engine.runner"
 
 

@@ -1,14 +1,14 @@
 """The human-decision protocol: the engine awaits a Decider; the TUI, headless mode and tests
-each implement one. RunControl lets a person act while a stream is still running."""
+each implement one (the checks' own stand-in, PolicyDecider, is in engine.policy). RunControl
+lets a person act while a stream is still running."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from escalatui.engine.events import AwaitingDecision, Verdict
+from escalatui.engine.events import AwaitingDecision
 
 Action = Literal["approve", "retry", "escalate", "abort"]
 
@@ -26,38 +26,6 @@ class Decider(Protocol):
     """Anything that can answer an AwaitingDecision."""
 
     async def decide(self, request: AwaitingDecision) -> Decision: ...
-
-
-def action_for(verdict: Verdict, can_escalate: bool) -> Action:
-    """The action that carries out a proposed verdict."""
-    if verdict == "accept":
-        return "approve"
-    if verdict == "retry":
-        return "retry"
-    if verdict in ("escalate", "error") and can_escalate:
-        return "escalate"
-    return "abort"
-
-
-class PolicyDecider:
-    """Headless stand-in for a person: does what the checks propose, logged as `policy`."""
-
-    async def decide(self, request: AwaitingDecision) -> Decision:
-        return Decision(action_for(request.proposed, request.can_escalate), by_human=False)
-
-
-class ScriptedDecider:
-    """Answers from a fixed list (tests); records every request it saw."""
-
-    def __init__(self, decisions: Iterable[Decision | Action]) -> None:
-        self._decisions = [d if isinstance(d, Decision) else Decision(d) for d in decisions]
-        self.requests: list[AwaitingDecision] = []
-
-    async def decide(self, request: AwaitingDecision) -> Decision:
-        self.requests.append(request)
-        if not self._decisions:
-            raise AssertionError(f"no scripted decision left for {request}")
-        return self._decisions.pop(0)
 
 
 class RunControl:

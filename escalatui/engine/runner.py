@@ -18,7 +18,7 @@ from escalatui.config.template import parse
 from escalatui.engine.attempt import AttemptState, stream_attempt
 from escalatui.engine.budget import Budget, BudgetReached, is_paid
 from escalatui.engine.checks import CheckRunner
-from escalatui.engine.decisions import Decider, Decision, PolicyDecider, RunControl, action_for
+from escalatui.engine.decisions import Decider, Decision, RunControl
 from escalatui.engine.events import (
     AttemptDecided,
     AttemptEnded,
@@ -26,7 +26,6 @@ from escalatui.engine.events import (
     AwaitingDecision,
     CheckOutcome,
     ChecksDone,
-    DecidedBy,
     Event,
     Notice,
     RunFinished,
@@ -36,11 +35,20 @@ from escalatui.engine.events import (
     StepStarted,
     Tier,
     TierSkipped,
-    Verdict,
 )
 from escalatui.engine.history import AcceptHistory
 from escalatui.engine.money import known_cost
-from escalatui.engine.policy import ChainPosition, asks_decider, ladder_for, propose, verdict_for
+from escalatui.engine.policy import (
+    ChainPosition,
+    PolicyDecider,
+    Proposal,
+    decision_of,
+    ladder_for,
+    propose,
+    settle,
+    who_decides,
+    why_stopped,
+)
 
 WARM_PROBE_S = 3.0
 
@@ -204,33 +212,33 @@ class Runner:
                 async for event in attempt_events:
                     yield event
             outcomes = self._count_checks(await self._run_checks(state, step), state, step)
-            proposed, check_feedback = propose(state, outcomes, ladder)
-            yield ChecksDone(index, attempt_no, tuple(outcomes), proposed, check_feedback)
-            # A person who already acted (an interrupt, a key during the checks) decides;
-            # else the approval mode says whether the decider is asked or the checks decide.
-            human = state.interrupted or self.control.take()
-            request = (
-                None if human else self._request(state, step, proposed, check_feedback, ladder)
+            proposal = propose(state, outcomes, ladder)
+            yield ChecksDone(
+                index, attempt_no, tuple(outcomes), proposal.verdict, proposal.feedback
             )
-            if request is not None:
+            acted = state.interrupted or self.control.take()
+            who = who_decides(self._approval(step), proposal.verdict, acted)
+            answer = acted
+            if who == "decider":
+                request = self._request(state, step, proposal, ladder)
                 yield request  # consumers see what the engine waits for, then it waits
-            decision, by = await self._decide(human, request, proposed, ladder)
+                answer = await self.decider.decide(request)
+                # A key pressed while the decider was asking is answered by the decider; it
+                # must not linger and cut the next attempt short.
+                self.control.take()
+            decision, by = decision_of(who, answer, proposal.verdict, ladder.can_escalate)
             if by == "human":
                 note = f": {decision.feedback}" if decision.feedback else ""
                 yield Notice(
                     f"decided by a person: {decision.action}{note}", "info", index, attempt_no
                 )
-            action = decision.action
-            verdict, nxt = verdict_for(state, outcomes, action, by, ladder)
-            fb = decision.feedback if decision.feedback is not None else check_feedback
-            carried = state.broken and fb is None
-            if carried:  # a broken attempt teaches nothing new: keep the last feedback
-                fb = feedback
+            settled = settle(state, outcomes, proposal, decision, by, ladder, feedback)
             if self.history is not None:
-                self.history.record(self.task.name, step.name, tier.model, verdict == "accept")
-            yield state.record(tuple(outcomes), verdict, fb, by, nxt)
+                accepted = settled.verdict == "accept"
+                self.history.record(self.task.name, step.name, tier.model, accepted)
+            yield state.record(tuple(outcomes), settled.verdict, settled.feedback, by, settled.next)
             self._current = None
-            if action == "approve":
+            if settled.next == "done":
                 if state.truncated:
                     yield Notice(
                         f"step '{step.name}': the accepted answer was cut off at the token limit",
@@ -240,24 +248,13 @@ class Runner:
                     )
                 yield StepFinished(step.name, index, state.output, True)
                 return
-            if action == "abort" or nxt == "stop":
+            if settled.next == "stop":
                 yield StepFinished(step.name, index, state.output, False)
-                config = next((o for o in outcomes if o.config_error), None)
-                if action == "abort" and by == "human":
-                    # `x` rejects the answer: the run failed (exit 1). Only quitting,
-                    # Ctrl+C and signals leave a run `cancelled`.
-                    raise _Stop("failed", "aborted by a person")
-                if config is not None:
-                    raise _Stop(
-                        "failed",
-                        f"step '{step.name}': the {config.kind} check is misconfigured, "
-                        f"fix the task file: {config.error}",
-                    )
-                raise _Stop("failed", self._exhausted(step, state))
-            feedback = fb
-            if not carried:  # carried feedback stays with the answer it was about
+                raise _Stop("failed", why_stopped(step.name, state, outcomes, decision, by))
+            feedback = settled.feedback
+            if not settled.carried:  # carried feedback stays with the answer it was about
                 last_answer = state.output
-            ladder.move(action)
+            ladder.move(decision.action)
 
     def _skips(self, step: Step, ladder: ChainPosition) -> list[tuple[Tier, int, int, float]]:
         """Move the ladder past the tiers a learned chain skips (never the last one)."""
@@ -275,10 +272,6 @@ class Runner:
             skipped.append((tier, verdict.accepted, verdict.samples, threshold))
             ladder.move("escalate")
         return skipped
-
-    def _exhausted(self, step: Step, state: AttemptState) -> str:
-        reason = state.incomplete_reason() or "its checks failed"
-        return f"step '{step.name}': every model in the chain failed (last: {reason})"
 
     async def _attempt(self, state: AttemptState, step: Step) -> AsyncGenerator[Event, None]:
         spec = state.spec
@@ -361,45 +354,22 @@ class Runner:
         return counted
 
     def _request(
-        self,
-        state: AttemptState,
-        step: Step,
-        proposed: Verdict,
-        feedback: str | None,
-        ladder: ChainPosition,
-    ) -> AwaitingDecision | None:
-        """What to ask the decider, or None when the approval mode lets the checks decide."""
+        self, state: AttemptState, step: Step, proposal: Proposal, ladder: ChainPosition
+    ) -> AwaitingDecision:
+        """What the decider is asked (only ever in manual or escalation mode)."""
         mode = self._approval(step)
-        if mode != "auto" and asks_decider(mode, proposed):
-            return AwaitingDecision(
-                step.name,
-                state.step_index,
-                state.attempt,
-                proposed,
-                feedback,
-                state.output,
-                state.complete,
-                ladder.can_escalate,
-                mode,
-            )
-        return None
-
-    async def _decide(
-        self,
-        human: Decision | None,
-        request: AwaitingDecision | None,
-        proposed: Verdict,
-        ladder: ChainPosition,
-    ) -> tuple[Decision, DecidedBy]:
-        if human is not None:
-            return human, "human"
-        if request is not None:
-            decision = await self.decider.decide(request)
-            # A key pressed while the decider was asking is answered by the decider; it must
-            # not linger and cut the next attempt short.
-            self.control.take()
-            return decision, "human" if decision.by_human else "policy"
-        return Decision(action_for(proposed, ladder.can_escalate), by_human=False), "checks"
+        assert mode != "auto", "the checks decide in auto mode"
+        return AwaitingDecision(
+            step.name,
+            state.step_index,
+            state.attempt,
+            proposal.verdict,
+            proposal.feedback,
+            state.output,
+            state.complete,
+            ladder.can_escalate,
+            mode,
+        )
 
     def _run_finished(self, status: RunStatus, error: str | None) -> RunFinished:
         loop = asyncio.get_running_loop()

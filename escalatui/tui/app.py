@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from escalatui.config import LoadedTask, UserConfig
     from escalatui.config.models import Approval
     from escalatui.engine.decisions import Action
+    from escalatui.run_session import RunRequest
     from escalatui.session import ReadResult
     from escalatui.tui.live_run import LiveRun
     from escalatui.tui.screens.run import RunScreen
@@ -67,8 +68,7 @@ class EscalatuiApp(App[int]):
         user: UserConfig | None,
         session_dir: Path,
         approval: Approval | None = None,
-        loaded: LoadedTask | None = None,
-        task_input: str | None = None,
+        request: RunRequest | None = None,
         replay: ReadResult | None = None,
         theme: str | None = None,
         frozen: bool = False,
@@ -83,8 +83,7 @@ class EscalatuiApp(App[int]):
         self.batch = batch
         self.session_dir = session_dir
         self.approval = approval
-        self.loaded = loaded
-        self.task_input = task_input
+        self.request = request
         self.replay = replay
         self.replay_path = replay_path
         self.theme_name = theme or (user.theme if user is not None else None)
@@ -113,8 +112,8 @@ class EscalatuiApp(App[int]):
             from escalatui.tui.screens.batch import BatchScreen
 
             self.push_screen(BatchScreen(self.batch, self.display_format))
-        elif self.loaded is not None:
-            self.push_screen(self._run_screen(self.loaded, from_home=False))
+        elif self.request is not None:
+            self.push_screen(self._run_screen(self.request, from_home=False))
         elif self.replay is not None or self.replay_path is not None:
             from escalatui.tui.screens.replay import ReplayScreen
 
@@ -148,27 +147,27 @@ class EscalatuiApp(App[int]):
         if wanted in self.available_themes:
             self.theme = wanted
 
-    def _run_screen(self, loaded: LoadedTask, from_home: bool) -> RunScreen:
+    def _run_screen(self, request: RunRequest, from_home: bool) -> RunScreen:
         from escalatui.tui.screens.run import RunScreen
 
-        screen = RunScreen(
-            loaded,
-            self.user,
-            self.session_dir,
-            self.task_input if not from_home else None,
-            self.approval,
-            self.display_format,
-            from_home=from_home,
-        )
+        screen = RunScreen(request, self.display_format, from_home=from_home)
         self.runs.append(screen.live)
         return screen
+
+    def _request_for(self, loaded: LoadedTask) -> RunRequest:
+        """A task chosen on the home screen runs with this app's settings and no `--input`."""
+        from escalatui.run_session import RunRequest
+
+        return RunRequest(
+            loaded, self.user, self.session_dir, approval=self.approval, theme=self.theme_name
+        )
 
     def exit_summaries(self) -> list[str]:
         """What each run started in this app did, to print once the terminal is back."""
         from escalatui.tui.summary import summary_text
 
         return [
-            summary_text(live.record, live.writer.path)
+            summary_text(live.record, live.session.session_path)
             for live in self.runs
             if live.record.task_name
         ]
@@ -217,7 +216,7 @@ class EscalatuiApp(App[int]):
             problems = exc.render().splitlines()
             self.push_screen(ProblemsScreen(f"{message.path.name} cannot be run", problems))
             return
-        self.push_screen(self._run_screen(loaded, from_home=True))
+        self.push_screen(self._run_screen(self._request_for(loaded), from_home=True))
 
     def on_home_screen_session_chosen(self, message: HomeScreen.SessionChosen) -> None:
         from escalatui.session import read_session
@@ -303,13 +302,12 @@ def _bound(method: Callable[[Action], None], action: Action) -> Callable[[], Non
 
 
 def make_app(
+    request: RunRequest | None = None,
     *,
-    user: UserConfig | None,
-    session_dir: Path,
+    user: UserConfig | None = None,
+    session_dir: Path | None = None,
     theme: str | None = None,
     approval: str | None = None,
-    loaded: LoadedTask | None = None,
-    task_input: str | None = None,
     replay: ReadResult | None = None,
     frozen: bool = False,
     task_sources: list[tuple[str, Path]] | None = None,
@@ -318,15 +316,20 @@ def make_app(
     replay_path: Path | None = None,
     batch: Batch | None = None,
 ) -> EscalatuiApp:
-    """The app for the CLI and the tests. `frozen` pins clocks, durations and run ids (for
-    snapshots); `task_sources` replaces the home screen's task directories; `batch` opens the
-    batch screen on it."""
+    """The app for the CLI and the tests. With a `request` it opens the run screen on it, and
+    takes the user config, session directory, approval and theme from it; else they are given.
+    `frozen` pins clocks, durations and run ids (tests and snapshots only); `task_sources`
+    replaces the home screen's task directories; `batch` opens the batch screen on it."""
+    if request is not None:
+        user, session_dir = request.user, request.session_dir
+        approval, theme = request.approval, request.theme
+    if session_dir is None:
+        raise ValueError("make_app needs a request or a session_dir")
     return EscalatuiApp(
         user=user,
         session_dir=session_dir,
         approval=approval,  # type: ignore[arg-type]
-        loaded=loaded,
-        task_input=task_input,
+        request=request,
         replay=replay,
         theme=theme,
         frozen=frozen,

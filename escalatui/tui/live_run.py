@@ -1,19 +1,14 @@
-"""A run driven from the TUI: the engine, its session log, and a person as the Decider."""
+"""A run driven from the TUI: the run service, with a person as the Decider."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
-from escalatui.clients.registry import known_secrets
-from escalatui.config import LoadedTask, UserConfig
-from escalatui.config.models import Approval
 from escalatui.engine.decisions import Action, Decision
-from escalatui.engine.drive import Sink, drive
+from escalatui.engine.drive import Sink
 from escalatui.engine.events import AwaitingDecision, Event, RunFinished
-from escalatui.run_headless import config_keys, make_runner
-from escalatui.session import SessionWriter
+from escalatui.run_session import RunRequest, RunSession
 from escalatui.tui.summary import RunRecord
 
 FROZEN_RUN_ID = "0123456789ab"
@@ -52,43 +47,26 @@ class PersonDecider:
 
 
 class LiveRun:
-    """One task run: build it, `run(sink)` it in a worker, `act()` on it from keys."""
+    """One task run from the TUI: the run service with a person as its Decider, and a record
+    for the summary printed after the app exits. `frozen` pins the run id and clock (tests and
+    snapshots only)."""
 
     def __init__(
-        self,
-        loaded: LoadedTask,
-        user: UserConfig,
-        session_dir: Path,
-        task_input: str | None,
-        approval: Approval | None,
-        show: Callable[[Event], object],
-        frozen: bool = False,
+        self, request: RunRequest, show: Callable[[Event], object], frozen: bool = False
     ) -> None:
-        self.loaded = loaded
         self.decider = PersonDecider(show)
-        extra: dict[str, object] = {}
         if frozen:
-            extra = {"run_id": FROZEN_RUN_ID, "now": lambda: FROZEN_NOW}
-        self.runner = make_runner(loaded, user, task_input, approval, decider=self.decider, **extra)
-        self.writer = SessionWriter(
-            session_dir, known_secrets(config_keys(user), loaded.task.models)
-        )
-        self.finished: RunFinished | None = None
-        self.record = RunRecord()  # for the summary printed after the app exits
+            self.session = RunSession(
+                request, decider=self.decider, run_id=FROZEN_RUN_ID, now=lambda: FROZEN_NOW
+            )
+        else:
+            self.session = RunSession(request, decider=self.decider)
+        self.record = RunRecord()
 
     async def run(self, sinks: list[Sink]) -> RunFinished:
-        """Drive the run to its end, logging every event; the log is closed however it ends."""
-        try:
-            self.finished = await drive(self.runner, [self.writer.handle, self.record, *sinks])
-            return self.finished
-        finally:
-            self.writer.close()
+        return await self.session.run([self.record, *sinks])
 
     def act(self, action: Action, feedback: str | None = None) -> str:
         """A person's action: answers a pending question, else interrupts the running stream
         (or is kept for the attempt's decision, while its checks run). Says which it did."""
-        decision = Decision(action, feedback)
-        if self.decider.resolve(decision):
-            return "decided"
-        self.runner.control.interrupt(action, feedback)
-        return "interrupted" if self.runner.control.streaming else "queued"
+        return self.session.act(action, feedback, self.decider.resolve)

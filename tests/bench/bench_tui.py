@@ -136,6 +136,7 @@ async def escalatui_case(texts: list[str], burst: int, meter: Meter, work: Path)
 
     from escalatui.config import UserConfig, load_task
     from escalatui.engine.events import Delta
+    from escalatui.run_session import RunRequest
     from escalatui.tui.app import make_app
     from escalatui.tui.screens.run import RunScreen
     from escalatui.tui.widgets.stream_view import StreamView
@@ -150,7 +151,7 @@ async def escalatui_case(texts: list[str], burst: int, meter: Meter, work: Path)
     }
     path = work / "bench.toml"
     path.write_text(tomli_w.dumps(task), encoding="utf-8")
-    app = make_app(user=UserConfig(), session_dir=work / "s", loaded=load_task(path), frozen=True)
+    app = make_app(RunRequest(load_task(path), UserConfig(), work / "s"), frozen=True)
     total = sum(len(t) for t in texts)
     async with app.run_test(size=SIZE) as pilot:
         screen = next(s for s in app.screen_stack if isinstance(s, RunScreen))

@@ -217,3 +217,47 @@ def test_headless_run_says_why_the_key_was_withheld(server: FakeServer, tmp_path
     assert "trusted_hosts" in done.stderr
     assert KEY not in done.stdout + done.stderr
     assert server.chat_requests == []
+
+
+def trusted_request(server: FakeServer, tmp_path: Path) -> Any:
+    """A run of a task on the server, with the key and the host in the user config."""
+    from escalatui.config import LoadedTask, UserConfig
+    from escalatui.config.models import Task
+    from escalatui.run_session import RunRequest
+
+    task = Task.model_validate(
+        {
+            "name": "t",
+            "models": {"m": spec(server).model_dump(exclude_unset=True)},
+            "steps": [{"name": "s", "prompt": "{input}", "chain": ["m"]}],
+        }
+    )
+    user = UserConfig.model_validate(
+        {"keys": {"openrouter": KEY}, "trusted_hosts": [f"127.0.0.1:{server.port}"]}
+    )
+    return RunRequest(LoadedTask(tmp_path / "t.toml", task), user, tmp_path / "s", input="hi")
+
+
+async def test_a_run_sends_the_key_to_a_host_the_user_trusts(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    from escalatui.run_session import RunSession
+
+    server.enqueue(echo_auth())
+    finished = await RunSession(trusted_request(server, tmp_path)).run([])
+    assert (finished.status, finished.output) == ("accepted", f"Bearer {KEY}")
+
+
+async def test_a_batch_item_sends_the_key_to_a_host_the_user_trusts(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    from escalatui.batch.events import ItemFinished
+    from escalatui.batch.inputs import Item
+    from escalatui.batch.scheduler import Batch, BatchOptions
+
+    server.enqueue(echo_auth())
+    batch = Batch(trusted_request(server, tmp_path), [Item("i1", "hi", 1)], BatchOptions())
+    seen: list[object] = []
+    await batch.run(seen.append)
+    done = [e for e in seen if isinstance(e, ItemFinished)]
+    assert [e.status for e in done] == ["accepted"]  # without the key: a config error, failed

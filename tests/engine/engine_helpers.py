@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from escalatui.clients.registry import ClientPool
 from escalatui.config.models import Task
-from escalatui.engine.decisions import Decider
-from escalatui.engine.events import AttemptDecided, AttemptStarted, Event, RunFinished
+from escalatui.engine.decisions import Action, Decider, Decision
+from escalatui.engine.events import (
+    AttemptDecided,
+    AttemptStarted,
+    AwaitingDecision,
+    Event,
+    RunFinished,
+)
 from escalatui.engine.runner import Runner
 
 
@@ -31,6 +38,20 @@ def contains(text: str, feedback: str | None = None) -> dict[str, Any]:
     if feedback is not None:
         check["feedback"] = feedback
     return check
+
+
+class ScriptedDecider:
+    """Answers from a fixed list; records every request it saw."""
+
+    def __init__(self, decisions: Iterable[Decision | Action]) -> None:
+        self._decisions = [d if isinstance(d, Decision) else Decision(d) for d in decisions]
+        self.requests: list[AwaitingDecision] = []
+
+    async def decide(self, request: AwaitingDecision) -> Decision:
+        self.requests.append(request)
+        if not self._decisions:
+            raise AssertionError(f"no scripted decision left for {request}")
+        return self._decisions.pop(0)
 
 
 def make_runner(task: Task, decider: Decider | None = None, **kw: Any) -> Runner:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from engine_helpers import (
+    ScriptedDecider,
     contains,
     decided,
     finished,
@@ -14,8 +15,9 @@ from engine_helpers import (
     started,
 )
 
-from escalatui.engine.decisions import Decision, PolicyDecider, ScriptedDecider
+from escalatui.engine.decisions import Decision
 from escalatui.engine.events import AttemptDecided, AwaitingDecision, ChecksDone, Notice
+from escalatui.engine.policy import PolicyDecider
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -33,6 +33,7 @@ from escalatui.engine.events import (
     Tier,
     to_record,
 )
+from escalatui.run_session import RunRequest
 from escalatui.session import read_session
 from escalatui.tui.app import make_app
 from escalatui.tui.live_run import FROZEN_NOW
@@ -54,7 +55,7 @@ PARTIAL = ["Streaming ", "an answer, ", "with [bold]markup[/bold] ", "shown as t
 
 
 def frozen_run(loaded: Any, session_dir: Path) -> Any:
-    return make_app(user=UserConfig(), session_dir=session_dir, loaded=loaded, frozen=True)
+    return make_app(RunRequest(loaded, UserConfig(), session_dir), frozen=True)
 
 
 def partial_then_stall(pieces: list[str]) -> Reply:

@@ -12,6 +12,7 @@ import tomli_w
 from textual.pilot import Pilot
 
 from escalatui.config import LoadedTask, UserConfig, load_task
+from escalatui.run_session import RunRequest
 from escalatui.tui.app import EscalatuiApp, make_app
 from escalatui.tui.screens.run import RunScreen
 from escalatui.tui.widgets.stream_view import StreamView
@@ -70,7 +71,8 @@ def two_tiers(directory: Path, approval: str, cheap: dict[str, Any] | None = Non
 
 
 def run_app(loaded: LoadedTask, session_dir: Path, **kw: Any) -> EscalatuiApp:
-    return make_app(user=kw.pop("user", UserConfig()), session_dir=session_dir, loaded=loaded, **kw)
+    request = RunRequest(loaded, kw.pop("user", UserConfig()), session_dir)
+    return make_app(request, **kw)
 
 
 async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], what: str) -> None:

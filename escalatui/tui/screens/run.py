@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -13,10 +12,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from escalatui.config import LoadedTask, UserConfig
-from escalatui.config.models import Approval
 from escalatui.engine.decisions import Action
 from escalatui.engine.events import Event, RunFinished, RunStarted
+from escalatui.run_session import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    RunRequest,
+    exit_code,
+)
 from escalatui.session import SessionWriteError
 from escalatui.tui.display import Display, screen_text
 from escalatui.tui.live_run import LiveRun
@@ -27,7 +31,6 @@ from escalatui.tui.widgets.history import History
 from escalatui.tui.widgets.run_view import RunView
 from escalatui.tui.widgets.totals import Totals
 
-EXIT_FOR_STATUS = {"accepted": 0, "failed": 1, "budget": 1, "cancelled": 130}
 DECISION_ACTIONS: dict[Action, str] = {
     "approve": "Approve the current answer",
     "retry": "Retry on the same model",
@@ -50,11 +53,7 @@ class RunScreen(Screen[None]):
 
     def __init__(
         self,
-        loaded: LoadedTask,
-        user: UserConfig,
-        session_dir: Path,
-        task_input: str | None,
-        approval: Approval | None,
+        request: RunRequest,
         display: Display,
         from_home: bool = False,
     ) -> None:
@@ -62,19 +61,11 @@ class RunScreen(Screen[None]):
         self.display_format = display
         self.from_home = from_home
         self.view = RunView(display, id="run-view")
-        self.live = LiveRun(
-            loaded,
-            user,
-            session_dir,
-            task_input,
-            approval,
-            self.view.feed,
-            frozen=display.frozen,
-        )
+        self.live = LiveRun(request, self.view.feed, frozen=display.frozen)
+        self.live.session.on_log_failure = self._log_failed
         self.worker: Worker[RunFinished] | None = None
         self.exit_code: int | None = None
         self._t0 = 0.0
-        self._log_warned = False
         self._keys: tuple[bool, ...] = ()
         # The attempt whose failed checks a person is overriding with `a`: set by the first
         # press, cleared by the second (approve) or by any other key (cancelled).
@@ -87,9 +78,9 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         try:
-            self.live.writer.check_writable()
+            self.live.session.check_writable()
         except SessionWriteError as exc:
-            self.exit_code = 2
+            self.exit_code = EXIT_BAD_INPUT
             self.notify(
                 screen_text(f"{exc}; set --session-dir or ESCALATUI_SESSION_DIR"),
                 title="Cannot start",
@@ -109,17 +100,17 @@ class RunScreen(Screen[None]):
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def run_task(self) -> RunFinished:
-        """The engine, fed to the session log, a log watcher and the widgets."""
-        return await self.live.run([self._watch_log, self.view.feed])
+        """The engine, fed to the session log, the log's name and the widgets."""
+        return await self.live.run([self._name_log, self.view.feed])
 
-    def _watch_log(self, event: Event) -> None:
-        writer = self.live.writer
-        if isinstance(event, RunStarted) and writer.path is not None:
-            name = "session.jsonl" if self.display_format.frozen else writer.path.name
+    def _name_log(self, event: Event) -> None:
+        path = self.live.session.session_path
+        if isinstance(event, RunStarted) and path is not None:
+            name = "session.jsonl" if self.display_format.frozen else path.name
             self.query_one(Totals).session = name
-        if writer.failed and not self._log_warned:
-            self._log_warned = True
-            self.notify(screen_text(writer.failed), severity="warning", markup=False)
+
+    def _log_failed(self, problem: str) -> None:
+        self.notify(screen_text(problem), severity="warning", markup=False)
 
     def _tick(self) -> None:
         if self.running:
@@ -138,7 +129,7 @@ class RunScreen(Screen[None]):
         worker.cancel()
         with contextlib.suppress(Exception):
             await worker.wait()
-        self.exit_code = 130
+        self.exit_code = EXIT_INTERRUPTED
         return True
 
     # -- events ---------------------------------------------------------------------------
@@ -146,7 +137,7 @@ class RunScreen(Screen[None]):
     @on(EngineEvent)
     def run_changed(self, message: EngineEvent) -> None:
         if isinstance(message.event, RunFinished):
-            self.exit_code = EXIT_FOR_STATUS.get(message.event.status, 1)
+            self.exit_code = exit_code(message.event.status)
         self._refresh_keys()
 
     def _refresh_keys(self) -> None:
@@ -160,7 +151,7 @@ class RunScreen(Screen[None]):
         if event.worker is not self.worker:
             return
         if event.state == WorkerState.ERROR:
-            self.exit_code = 1
+            self.exit_code = EXIT_FAILED
             error = event.worker.error
             self.notify(
                 screen_text(f"the run stopped on an internal error: {error!r}"),
