@@ -109,15 +109,15 @@ class Runner:
         self._t0 = loop.time()
         task = self.task
         yield RunStarted(
-            self.run_id,
-            task.name,
-            str(self.task_path) if self.task_path else None,
-            self._now(),
-            self.input,
-            self.approval_override or task.approval,
-            task.budget_usd,
-            tuple(s.name for s in task.steps),
-            task.model_dump(mode="json", by_alias=True),
+            run_id=self.run_id,
+            task_name=task.name,
+            task_path=str(self.task_path) if self.task_path else None,
+            started_at=self._now(),
+            input=self.input,
+            approval=self.approval_override or task.approval,
+            budget_usd=task.budget_usd,
+            steps=tuple(s.name for s in task.steps),
+            task=task.model_dump(mode="json", by_alias=True),
         )
         status: RunStatus = "accepted"
         error: str | None = None
@@ -169,9 +169,16 @@ class Runner:
 
     async def _step(self, index: int, step: Step, previous: str) -> AsyncGenerator[Event, None]:
         ladder = ladder_for(self.task, step)
-        yield StepStarted(step.name, index, ladder.tiers)
+        yield StepStarted(step=step.name, step_index=index, chain=ladder.tiers)
         for skipped in self._skips(step, ladder):
-            yield TierSkipped(step.name, index, skipped[0], skipped[1], skipped[2], skipped[3])
+            yield TierSkipped(
+                step=step.name,
+                step_index=index,
+                tier=skipped[0],
+                accepted=skipped[1],
+                samples=skipped[2],
+                skip_below=skipped[3],
+            )
         values = {
             "input": self.input,
             "previous": previous,
@@ -205,7 +212,13 @@ class Runner:
                     yield event
             outcomes = self._count_checks(await self._run_checks(state, step), state, step)
             proposed, check_feedback = propose(state, outcomes, ladder)
-            yield ChecksDone(index, attempt_no, tuple(outcomes), proposed, check_feedback)
+            yield ChecksDone(
+                step_index=index,
+                attempt=attempt_no,
+                outcomes=tuple(outcomes),
+                proposed=proposed,
+                feedback=check_feedback,
+            )
             # A person who already acted (an interrupt, a key during the checks) decides;
             # else the approval mode says whether the decider is asked or the checks decide.
             human = state.interrupted or self.control.take()
@@ -218,7 +231,10 @@ class Runner:
             if by == "human":
                 note = f": {decision.feedback}" if decision.feedback else ""
                 yield Notice(
-                    f"decided by a person: {decision.action}{note}", "info", index, attempt_no
+                    message=f"decided by a person: {decision.action}{note}",
+                    level="info",
+                    step_index=index,
+                    attempt=attempt_no,
                 )
             action = decision.action
             verdict, nxt = verdict_for(state, outcomes, action, by, ladder)
@@ -233,15 +249,20 @@ class Runner:
             if action == "approve":
                 if state.truncated:
                     yield Notice(
-                        f"step '{step.name}': the accepted answer was cut off at the token limit",
-                        "warning",
-                        index,
-                        attempt_no,
+                        message=f"step '{step.name}': the accepted answer was cut off at the "
+                        "token limit",
+                        level="warning",
+                        step_index=index,
+                        attempt=attempt_no,
                     )
-                yield StepFinished(step.name, index, state.output, True)
+                yield StepFinished(
+                    step=step.name, step_index=index, output=state.output, accepted=True
+                )
                 return
             if action == "abort" or nxt == "stop":
-                yield StepFinished(step.name, index, state.output, False)
+                yield StepFinished(
+                    step=step.name, step_index=index, output=state.output, accepted=False
+                )
                 config = next((o for o in outcomes if o.config_error), None)
                 if action == "abort" and by == "human":
                     # `x` rejects the answer: the run failed (exit 1). Only quitting,
@@ -296,13 +317,13 @@ class Runner:
             except (TimeoutError, ProviderError, OSError):
                 state.warm = None
         yield AttemptStarted(
-            step.name,
-            state.step_index,
-            state.attempt,
-            state.tier,
-            state.warm,
-            state.started_at,
-            state.prompt,
+            step=step.name,
+            step_index=state.step_index,
+            attempt=state.attempt,
+            tier=state.tier,
+            warm=state.warm,
+            started_at=state.started_at,
+            prompt=state.prompt,
         )
         if client is not None:
             system = step.system or self.task.system
@@ -316,13 +337,13 @@ class Runner:
                     yield event
         self._count(state)
         yield AttemptEnded(
-            state.step_index,
-            state.attempt,
-            state.output,
-            state.complete,
-            state.incomplete_reason() if not state.complete else None,
-            state.duration_ms,
-            state.ttft_ms,
+            step_index=state.step_index,
+            attempt=state.attempt,
+            output=state.output,
+            complete=state.complete,
+            error=state.incomplete_reason() if not state.complete else None,
+            duration_ms=state.duration_ms,
+            ttft_ms=state.ttft_ms,
         )
 
     async def _run_checks(self, state: AttemptState, step: Step) -> list[CheckOutcome]:
@@ -372,15 +393,15 @@ class Runner:
         mode = self._approval(step)
         if mode != "auto" and asks_decider(mode, proposed):
             return AwaitingDecision(
-                step.name,
-                state.step_index,
-                state.attempt,
-                proposed,
-                feedback,
-                state.output,
-                state.complete,
-                ladder.can_escalate,
-                mode,
+                step=step.name,
+                step_index=state.step_index,
+                attempt=state.attempt,
+                proposed=proposed,
+                feedback=feedback,
+                output=state.output,
+                complete=state.complete,
+                can_escalate=ladder.can_escalate,
+                reason=mode,
             )
         return None
 
@@ -411,12 +432,12 @@ class Runner:
                 name, last = self._unfinished
                 outputs[name] = last
         return RunFinished(
-            status,
-            last,
-            round(self.budget.spent, 12),
-            int((loop.time() - self._t0) * 1000),
-            self.attempts,
-            error,
-            outputs,
-            self.budget.cost_unknown,
+            status=status,
+            output=last,
+            cost_usd=round(self.budget.spent, 12),
+            duration_ms=int((loop.time() - self._t0) * 1000),
+            attempts=self.attempts,
+            error=error,
+            outputs=outputs,
+            cost_unknown=self.budget.cost_unknown,
         )

@@ -14,6 +14,7 @@ from escalatui.engine.money import known_cost
 from escalatui.files import open_regular
 from escalatui.session.fields import wrong_field
 from escalatui.session.migrate import migrate
+from escalatui.session.resolve import Resolver
 
 MAX_READ_BYTES = 512 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -36,6 +37,7 @@ def read_session(path: Path) -> ReadResult:
     OSError when `path` cannot be opened or is not a regular file (a FIFO, a directory)."""
     result = ReadResult(path)
     schema = None
+    resolver = Resolver()
     for number, raw, last in _lines(path, result.problems):
         record, problem = _parse(raw, last)
         if record is None:
@@ -56,6 +58,13 @@ def read_session(path: Path) -> ReadResult:
         if wrong is not None:
             result.problems.append(
                 f"line {number}: damaged {record.get('type')} record ({wrong}); skipped"
+            )
+            continue
+        try:
+            record = resolver.resolve(record)
+        except ValueError as exc:
+            result.problems.append(
+                f"line {number}: damaged {record.get('type')} record ({exc}); skipped"
             )
             continue
         result.records.append(record)
