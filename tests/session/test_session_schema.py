@@ -11,8 +11,9 @@ from session_helpers import raw_records, records, run_logged, sim_task
 
 from escalatui.cli import main
 from escalatui.engine.events import AttemptEnded, AttemptStarted, Delta, RunStarted, Tier
-from escalatui.session import SessionWriter, read_session
+from escalatui.session import SessionWriter, list_sessions, read_session
 from escalatui.session import writer as writer_module
+from escalatui.stats import collect, history_from_sessions
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "schema1-sample.jsonl"
@@ -181,3 +182,23 @@ async def test_a_damaged_reference_is_reported_with_its_line(tmp_path: Path, cap
 def test_events_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         Delta(0, 1, "x")  # type: ignore[misc]
+
+
+def test_stats_and_history_read_both_schemas_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    (one / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    rewrite(read_session(SAMPLE).events, two)
+    old, new = collect([one]).as_dict(), collect([two]).as_dict()
+    assert old == new and old["sessions"] == 1 and old["problems"] == []
+    assert [(m["model"], m["attempts"], m["accepted"]) for m in new["models"]] == [
+        ("cheap", 1, 0),
+        ("strong", 1, 1),
+        ("cheap", 1, 1),
+    ]
+    history = history_from_sessions(two, "schema one sample")
+    assert vars(history) == vars(history_from_sessions(one, "schema one sample"))
+    assert history.figures("schema one sample", "write", "strong") == (1, 1)
+    assert [list_sessions(d)[0].attempts for d in (one, two)] == [3, 3]
