@@ -4,10 +4,7 @@ estimate; and suggestions where a tier is paid for and never accepted."""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import stat
 import statistics
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,9 +15,10 @@ from typing import Any
 from escalatui.batch.economics import AttemptFact, Ledger, Savings
 from escalatui.engine.history import AcceptHistory
 from escalatui.engine.money import known_cost
+from escalatui.files import NotRegularFile
 from escalatui.formatting import UNKNOWN, seconds, usd
+from escalatui.session.reader import summary_records
 
-MAX_SESSION_BYTES = 512 * 1024 * 1024
 SUGGEST_MIN_ATTEMPTS = 5
 """A tier that accepted nothing in at least this many attempts is worth a suggestion."""
 
@@ -151,20 +149,10 @@ def history_from_sessions(directory: Path, task: str) -> AcceptHistory:
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError("not a regular file; skipped")
-        data = f.read(MAX_SESSION_BYTES)
-    for line in data.split(b"\n"):
-        if not line or line.startswith(b'{"type": "delta"'):
-            continue  # deltas say nothing here, and are most of a log
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(record, dict):
-            yield record
+    try:
+        yield from summary_records(path)
+    except NotRegularFile as exc:
+        raise ValueError(f"{exc.strerror}; skipped") from None
 
 
 def _fold(stats: Stats, records: list[dict[str, Any]], task: str | None, since: str | None) -> None:

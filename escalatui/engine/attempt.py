@@ -171,31 +171,31 @@ class AttemptState:
         """The attempt's session-log record (docs/reference.md), once decided."""
         t = self.tier
         return AttemptDecided(
-            self.step,
-            self.step_index,
-            self.attempt,
-            t.index,
-            t.model,
-            t.provider,
-            t.provider_model,
-            self.warm,
-            self.started_at,
-            self.duration_ms,
-            self.ttft_ms,
-            self.prompt_tokens,
-            self.completion_tokens,
-            self.cost_usd,
-            self.output,
-            self.complete,
-            self.incomplete_reason(),
-            verdict,
-            feedback,
-            by,
-            nxt,
-            t.simulated,
-            outcomes,
-            tuple(self.network_retries),
-            self.prompt,
+            step=self.step,
+            step_index=self.step_index,
+            attempt=self.attempt,
+            tier=t.index,
+            model=t.model,
+            provider=t.provider,
+            provider_model=t.provider_model,
+            warm=self.warm,
+            started_at=self.started_at,
+            duration_ms=self.duration_ms,
+            ttft_ms=self.ttft_ms,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost_usd=self.cost_usd,
+            output=self.output,
+            complete=self.complete,
+            error=self.incomplete_reason(),
+            verdict=verdict,
+            feedback=feedback,
+            decided_by=by,
+            next=nxt,
+            simulated=t.simulated,
+            checks=outcomes,
+            retries=tuple(self.network_retries),
+            prompt=self.prompt,
             error_body=self.error_body,
         )
 
@@ -282,15 +282,30 @@ async def stream_attempt(
                         break
                     text += _take(state, following) or ""  # type: ignore[arg-type]
                 if text:
-                    yield Delta(state.step_index, state.attempt, text)
+                    yield Delta(step_index=state.step_index, attempt=state.attempt, text=text)
                 bad_cost = _bad_cost(item)
                 if bad_cost:
-                    yield Notice(bad_cost, "warning", state.step_index, state.attempt)
+                    yield Notice(
+                        message=bad_cost,
+                        level="warning",
+                        step_index=state.step_index,
+                        attempt=state.attempt,
+                    )
                 if item.notice:
                     state.network_retries.append(item.notice)
-                    yield Notice(item.notice, "warning", state.step_index, state.attempt)
+                    yield Notice(
+                        message=item.notice,
+                        level="warning",
+                        step_index=state.step_index,
+                        attempt=state.attempt,
+                    )
                 if item.info:
-                    yield Notice(item.info, "info", state.step_index, state.attempt)
+                    yield Notice(
+                        message=item.info,
+                        level="info",
+                        step_index=state.step_index,
+                        attempt=state.attempt,
+                    )
             elif item is _END:
                 break
             elif item is _DEADLINE:

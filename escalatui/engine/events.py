@@ -19,7 +19,7 @@ RunStatus = Literal["accepted", "failed", "cancelled", "budget"]
 Next = Literal["retry", "escalate", "stop", "done"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tier:
     """One rung of a step's chain."""
 
@@ -31,7 +31,7 @@ class Tier:
     simulated: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckOutcome:
     """What one check said: passed, failed (with feedback) or errored (never a pass)."""
 
@@ -43,7 +43,7 @@ class CheckOutcome:
     cost_usd: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunStarted:
     run_id: str
     task_name: str
@@ -56,14 +56,14 @@ class RunStarted:
     task: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepStarted:
     step: str
     step_index: int
     chain: tuple[Tier, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TierSkipped:
     """A learned chain skipped a tier: its recent accept rate is below the step's threshold."""
 
@@ -75,7 +75,7 @@ class TierSkipped:
     skip_below: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AttemptStarted:
     step: str
     step_index: int
@@ -87,14 +87,14 @@ class AttemptStarted:
     prompt: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Delta:
     step_index: int
     attempt: int
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Notice:
     """Something a person should see: a retry after a 429, a log that cannot be written."""
 
@@ -104,7 +104,7 @@ class Notice:
     attempt: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AttemptEnded:
     """The model stopped (or was stopped); checks have not run yet."""
 
@@ -117,7 +117,7 @@ class AttemptEnded:
     ttft_ms: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChecksDone:
     step_index: int
     attempt: int
@@ -126,7 +126,7 @@ class ChecksDone:
     feedback: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AwaitingDecision:
     """The engine waits for the decider; `proposed` is what the checks would do."""
 
@@ -141,7 +141,7 @@ class AwaitingDecision:
     reason: Literal["manual", "escalation"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AttemptDecided:
     """The full attempt record (docs/reference.md, "Session log"), written once decided."""
 
@@ -178,7 +178,7 @@ class AttemptDecided:
     """The provider's whole error body, for the log (the `error` shown is cut short)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepFinished:
     step: str
     step_index: int
@@ -186,7 +186,7 @@ class StepFinished:
     accepted: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunFinished:
     status: RunStatus
     output: str

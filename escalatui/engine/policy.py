@@ -70,7 +70,14 @@ def ladder_for(task: Task, step: Step) -> ChainPosition:
         spec = task.models[name]
         label = spec.label or name
         tiers.append(
-            Tier(i, name, spec.provider, spec.model or "(default)", label, spec.provider == "sim")
+            Tier(
+                index=i,
+                model=name,
+                provider=spec.provider,
+                provider_model=spec.model or "(default)",
+                label=label,
+                simulated=spec.provider == "sim",
+            )
         )
     retries = step.retries if step.retries is not None else task.retries
     return ChainPosition(tuple(tiers), retries)

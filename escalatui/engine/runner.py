@@ -117,15 +117,15 @@ class Runner:
         self._t0 = loop.time()
         task = self.task
         yield RunStarted(
-            self.run_id,
-            task.name,
-            str(self.task_path) if self.task_path else None,
-            self._now(),
-            self.input,
-            self.approval_override or task.approval,
-            task.budget_usd,
-            tuple(s.name for s in task.steps),
-            task.model_dump(mode="json", by_alias=True),
+            run_id=self.run_id,
+            task_name=task.name,
+            task_path=str(self.task_path) if self.task_path else None,
+            started_at=self._now(),
+            input=self.input,
+            approval=self.approval_override or task.approval,
+            budget_usd=task.budget_usd,
+            steps=tuple(s.name for s in task.steps),
+            task=task.model_dump(mode="json", by_alias=True),
         )
         status: RunStatus = "accepted"
         error: str | None = None
@@ -177,9 +177,16 @@ class Runner:
 
     async def _step(self, index: int, step: Step, previous: str) -> AsyncGenerator[Event, None]:
         ladder = ladder_for(self.task, step)
-        yield StepStarted(step.name, index, ladder.tiers)
+        yield StepStarted(step=step.name, step_index=index, chain=ladder.tiers)
         for skipped in self._skips(step, ladder):
-            yield TierSkipped(step.name, index, skipped[0], skipped[1], skipped[2], skipped[3])
+            yield TierSkipped(
+                step=step.name,
+                step_index=index,
+                tier=skipped[0],
+                accepted=skipped[1],
+                samples=skipped[2],
+                skip_below=skipped[3],
+            )
         values = {
             "input": self.input,
             "previous": previous,
@@ -214,7 +221,11 @@ class Runner:
             outcomes = self._count_checks(await self._run_checks(state, step), state, step)
             proposal = propose(state, outcomes, ladder)
             yield ChecksDone(
-                index, attempt_no, tuple(outcomes), proposal.verdict, proposal.feedback
+                step_index=index,
+                attempt=attempt_no,
+                outcomes=tuple(outcomes),
+                proposed=proposal.verdict,
+                feedback=proposal.feedback,
             )
             acted = state.interrupted or self.control.take()
             who = who_decides(self._approval(step), proposal.verdict, acted)
@@ -230,7 +241,10 @@ class Runner:
             if by == "human":
                 note = f": {decision.feedback}" if decision.feedback else ""
                 yield Notice(
-                    f"decided by a person: {decision.action}{note}", "info", index, attempt_no
+                    message=f"decided by a person: {decision.action}{note}",
+                    level="info",
+                    step_index=index,
+                    attempt=attempt_no,
                 )
             settled = settle(state, outcomes, proposal, decision, by, ladder, feedback)
             if self.history is not None:
@@ -241,15 +255,20 @@ class Runner:
             if settled.next == "done":
                 if state.truncated:
                     yield Notice(
-                        f"step '{step.name}': the accepted answer was cut off at the token limit",
-                        "warning",
-                        index,
-                        attempt_no,
+                        message=f"step '{step.name}': the accepted answer was cut off at the "
+                        "token limit",
+                        level="warning",
+                        step_index=index,
+                        attempt=attempt_no,
                     )
-                yield StepFinished(step.name, index, state.output, True)
+                yield StepFinished(
+                    step=step.name, step_index=index, output=state.output, accepted=True
+                )
                 return
             if settled.next == "stop":
-                yield StepFinished(step.name, index, state.output, False)
+                yield StepFinished(
+                    step=step.name, step_index=index, output=state.output, accepted=False
+                )
                 raise _Stop("failed", why_stopped(step.name, state, outcomes, decision, by))
             feedback = settled.feedback
             if not settled.carried:  # carried feedback stays with the answer it was about
@@ -289,13 +308,13 @@ class Runner:
             except (TimeoutError, ProviderError, OSError):
                 state.warm = None
         yield AttemptStarted(
-            step.name,
-            state.step_index,
-            state.attempt,
-            state.tier,
-            state.warm,
-            state.started_at,
-            state.prompt,
+            step=step.name,
+            step_index=state.step_index,
+            attempt=state.attempt,
+            tier=state.tier,
+            warm=state.warm,
+            started_at=state.started_at,
+            prompt=state.prompt,
         )
         if client is not None:
             system = step.system or self.task.system
@@ -309,13 +328,13 @@ class Runner:
                     yield event
         self._count(state)
         yield AttemptEnded(
-            state.step_index,
-            state.attempt,
-            state.output,
-            state.complete,
-            state.incomplete_reason() if not state.complete else None,
-            state.duration_ms,
-            state.ttft_ms,
+            step_index=state.step_index,
+            attempt=state.attempt,
+            output=state.output,
+            complete=state.complete,
+            error=state.incomplete_reason() if not state.complete else None,
+            duration_ms=state.duration_ms,
+            ttft_ms=state.ttft_ms,
         )
 
     async def _run_checks(self, state: AttemptState, step: Step) -> list[CheckOutcome]:
@@ -360,15 +379,15 @@ class Runner:
         mode = self._approval(step)
         assert mode != "auto", "the checks decide in auto mode"
         return AwaitingDecision(
-            step.name,
-            state.step_index,
-            state.attempt,
-            proposal.verdict,
-            proposal.feedback,
-            state.output,
-            state.complete,
-            ladder.can_escalate,
-            mode,
+            step=step.name,
+            step_index=state.step_index,
+            attempt=state.attempt,
+            proposed=proposal.verdict,
+            feedback=proposal.feedback,
+            output=state.output,
+            complete=state.complete,
+            can_escalate=ladder.can_escalate,
+            reason=mode,
         )
 
     def _run_finished(self, status: RunStatus, error: str | None) -> RunFinished:
@@ -381,12 +400,12 @@ class Runner:
                 name, last = self._unfinished
                 outputs[name] = last
         return RunFinished(
-            status,
-            last,
-            round(self.budget.spent, 12),
-            int((loop.time() - self._t0) * 1000),
-            self.attempts,
-            error,
-            outputs,
-            self.budget.cost_unknown,
+            status=status,
+            output=last,
+            cost_usd=round(self.budget.spent, 12),
+            duration_ms=int((loop.time() - self._t0) * 1000),
+            attempts=self.attempts,
+            error=error,
+            outputs=outputs,
+            cost_unknown=self.budget.cost_unknown,
         )

@@ -14,6 +14,7 @@ from escalatui.engine.money import known_cost
 from escalatui.files import open_regular
 from escalatui.session.fields import wrong_field
 from escalatui.session.migrate import migrate
+from escalatui.session.resolve import Resolver
 
 MAX_READ_BYTES = 512 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -36,6 +37,7 @@ def read_session(path: Path) -> ReadResult:
     OSError when `path` cannot be opened or is not a regular file (a FIFO, a directory)."""
     result = ReadResult(path)
     schema = None
+    resolver = Resolver()
     for number, raw, last in _lines(path, result.problems):
         record, problem = _parse(raw, last)
         if record is None:
@@ -56,6 +58,13 @@ def read_session(path: Path) -> ReadResult:
         if wrong is not None:
             result.problems.append(
                 f"line {number}: damaged {record.get('type')} record ({wrong}); skipped"
+            )
+            continue
+        try:
+            record = resolver.resolve(record)
+        except ValueError as exc:
+            result.problems.append(
+                f"line {number}: damaged {record.get('type')} record ({exc}); skipped"
             )
             continue
         result.records.append(record)
@@ -119,6 +128,31 @@ def _lines(path: Path, problems: list[str]) -> Iterator[tuple[int, bytes | None,
             yield number, line, not pending
 
 
+DELTA_PREFIX = b'{"type": "delta"'
+"""How every delta line the writer writes begins."""
+
+
+def summary_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of `path` that say what happened, in the current schema, for counts, costs
+    and verdicts (session listings, `escalatui stats`, learned chains). Delta lines, most of a
+    log, are skipped unread, so the texts a file holds once are not put back; lines that cannot
+    be read are passed over. OSError when `path` is not a readable regular file."""
+    schema = None
+    for _, raw, last in _lines(path, []):
+        if raw is None or raw.startswith(DELTA_PREFIX):
+            continue
+        record, _problem = _parse(raw, last)
+        if record is None:
+            continue
+        if record.get("type") == "session":
+            found = record.get("schema", 0)
+            schema = found if isinstance(found, int) else None
+        try:
+            yield migrate(record, schema)
+        except ValueError:  # a newer schema: its records as they are, for what they say
+            yield record
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     """One line of `escalatui sessions`."""
@@ -151,15 +185,14 @@ def summarize(path: Path) -> SessionSummary:
     head: dict[str, Any] = {}
     run: dict[str, Any] = {}
     attempts = 0
-    for _, raw, last in _lines(path, []):
-        record, _problem = _parse(raw, last)
-        kind = record.get("type") if record is not None else None
+    for record in summary_records(path):
+        kind = record.get("type")
         if kind == "session":
-            head = record or {}
+            head = record
         elif kind == "attempt":
             attempts += 1
         elif kind == "run":
-            run = record or {}
+            run = record
     cost = run.get("cost_usd")
     return SessionSummary(
         path,

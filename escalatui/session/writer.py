@@ -1,4 +1,10 @@
-"""Append-only JSONL writer: one whole line per write, flushed per record, keys redacted."""
+"""Append-only JSONL writer: one whole line per write, flushed per record, keys redacted.
+
+Each text is written once (schema 2, docs/reference.md, "Session log"): an attempt's answer in
+its deltas (or in `attempt_ended` when it was not streamed as such), its prompt in
+`attempt_started`; the records after that leave the text out or refer to the attempt whose answer
+it is, and the reader puts it back (escalatui/session/resolve.py).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from escalatui.engine.events import Delta, Event, RunStarted, strict_json, to_record
+from escalatui.session.resolve import Key, reference
 
-SCHEMA = 1
+SCHEMA = 2
 DELTA_FLUSH_S = 0.1
 
 
@@ -42,6 +49,8 @@ class SessionWriter:
     100 ms) so megabytes of 1-character deltas stay cheap, and flushed before each other record.
     """
 
+    schema = SCHEMA
+
     def __init__(self, directory: Path, secrets: Iterable[str] = ()) -> None:
         self.directory = directory
         # Each secret as it appears in a JSON line: raw, and JSON-escaped when it has to be.
@@ -56,6 +65,11 @@ class SessionWriter:
         self._pending: list[str] = []
         self._pending_key: tuple[int, int] | None = None
         self._last_flush = 0.0
+        self._streamed: dict[Key, list[str]] = {}
+        """The delta text written so far, per (step_index, attempt)."""
+        self._answers: dict[Key, str] = {}
+        """Each attempt's answer (as attempt_ended gave it), to refer to instead of repeating."""
+        self._prompts: dict[Key, str] = {}
 
     def check_writable(self) -> None:
         """Say at start, before any money is spent, that the log cannot be written."""
@@ -89,13 +103,65 @@ class SessionWriter:
     def _handle(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self._open(event)
-            self._write({"type": "session", "schema": SCHEMA, **to_record(event)})
+            self._write({"type": "session", "schema": self.schema, **to_record(event)})
             return
         if isinstance(event, Delta):
             self._add_delta(event)
             return
         self._flush_deltas()
-        self._write(to_record(event))
+        self._write(self._shorten(to_record(event)))
+
+    def _shorten(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with each text written before left out or replaced by a reference."""
+        kind = record["type"]
+        key: Key = (record.get("step_index", -1), record.get("attempt", -1))
+        if kind == "attempt_started":
+            self._prompts[key] = record["prompt"]
+        elif kind == "attempt_ended":
+            output = record["output"]
+            self._answers[key] = output
+            streamed = "".join(self._streamed.pop(key, ()))
+            # A secret split over two delta lines escapes their redaction: keep such an
+            # answer whole here, where the line is redacted as a whole.
+            if output == streamed and not any(s in output for s in self.secrets):
+                del record["output"]
+        elif kind == "awaiting":
+            if key in self._answers and record["output"] == self._answers[key]:
+                del record["output"]
+        elif kind == "attempt":
+            # `output` stays: the attempt record is the one a reader of the raw file (jq, a
+            # script) looks at, and docs/reference.md promises it there. The prompt is in
+            # attempt_started.
+            if record["prompt"] == self._prompts.pop(key, None):
+                del record["prompt"]
+        elif kind == "step_finished":
+            ref = self._reference(record["output"], record["step_index"])
+            if ref is not None:
+                del record["output"]
+                record["output_of"] = ref
+            self._forget(record["step_index"], keep=ref)
+        elif kind == "run":
+            # `output` stays, as on attempt records; the per-step texts are references
+            refs = {step: self._reference(text) for step, text in record["outputs"].items()}
+            if refs and None not in refs.values():  # all or none: the steps keep their order
+                del record["outputs"]
+                record["outputs_of"] = refs
+        return record
+
+    def _reference(self, text: str, step_index: int | None = None) -> dict[str, int] | None:
+        """A reference to the latest attempt (of `step_index` if given) whose answer is
+        `text`, or None when no answer is (the text is then written out)."""
+        for key in reversed(self._answers):
+            if (step_index is None or key[0] == step_index) and self._answers[key] == text:
+                return reference(key)
+        return None
+
+    def _forget(self, step_index: int, keep: dict[str, int] | None) -> None:
+        """A finished step's answers are referred to at most once more (by the run record):
+        keep only the one its step_finished named, so memory does not grow with attempts."""
+        for key in [k for k in self._answers if k[0] == step_index]:
+            if keep is None or key != (keep["step_index"], keep["attempt"]):
+                del self._answers[key]
 
     def _open(self, event: RunStarted) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -130,6 +196,7 @@ class SessionWriter:
         text = "".join(self._pending)
         self._pending, self._pending_key = [], None
         self._write({"type": "delta", "step_index": step_index, "attempt": attempt, "text": text})
+        self._streamed.setdefault((step_index, attempt), []).append(text)
 
     def _write(self, record: dict[str, Any]) -> None:
         if self._fd is None:

@@ -79,7 +79,14 @@ async def measure(n: int, updates: int, tmp: Path) -> dict[str, Any]:
         result["all_rows_s"] = time.perf_counter() - t0
         result["rss_growth_mb"] = (rss_bytes() - rss0) / 1e6
         assert screen.table.row_count == n
-        tier = Tier(0, "tiny", "sim", "tiny", "tiny", True)
+        tier = Tier(
+            index=0,
+            model="tiny",
+            provider="sim",
+            provider_model="tiny",
+            label="tiny",
+            simulated=True,
+        )
         step = max(1, n // (updates * CHANGED))
         spent = cpu = 0.0
         for round_ in range(updates):
@@ -87,7 +94,15 @@ async def measure(n: int, updates: int, tmp: Path) -> dict[str, Any]:
             t1, c1 = time.perf_counter(), time.process_time()
             for item_id in ids:
                 screen.feed(ItemStarted(item_id, "x"))
-                event = AttemptStarted("answer", 0, 1, tier, True, "", "")
+                event = AttemptStarted(
+                    step="answer",
+                    step_index=0,
+                    attempt=1,
+                    tier=tier,
+                    warm=True,
+                    started_at="",
+                    prompt="",
+                )
                 screen.feed(ItemEvent(item_id, event))
                 result_line = {"duration_ms": 10, "cost_usd": 0.001, "attempts": 1}
                 screen.feed(ItemFinished(item_id, "accepted", result_line))

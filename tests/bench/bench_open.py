@@ -137,43 +137,69 @@ def session_lines(run_id: str, attempts: int) -> list[str]:
     )
 
     now = "2025-01-01T12:00:00.000Z"
-    tier = Tier(0, "m", "sim", "(default)", "m", True)
+    tier = Tier(
+        index=0, model="m", provider="sim", provider_model="(default)", label="m", simulated=True
+    )
     events: list[Event] = [
-        RunStarted(run_id, "bench", "bench.toml", now, "", "auto", None, ("s",)),
-        StepStarted("s", 0, (tier,)),
+        RunStarted(
+            run_id=run_id,
+            task_name="bench",
+            task_path="bench.toml",
+            started_at=now,
+            input="",
+            approval="auto",
+            budget_usd=None,
+            steps=("s",),
+        ),
+        StepStarted(step="s", step_index=0, chain=(tier,)),
     ]
     for n in range(1, attempts + 1):
         last = n == attempts
         events += [
-            AttemptStarted("s", 0, n, tier, True, now, "p"),
-            Delta(0, n, "ok"),
-            AttemptEnded(0, n, "ok", True, None, 10, 5),
+            AttemptStarted(
+                step="s", step_index=0, attempt=n, tier=tier, warm=True, started_at=now, prompt="p"
+            ),
+            Delta(step_index=0, attempt=n, text="ok"),
+            AttemptEnded(
+                step_index=0,
+                attempt=n,
+                output="ok",
+                complete=True,
+                error=None,
+                duration_ms=10,
+                ttft_ms=5,
+            ),
             AttemptDecided(
-                "s",
-                0,
-                n,
-                0,
-                "m",
-                "sim",
-                "(default)",
-                True,
-                now,
-                10,
-                5,
-                10,
-                2,
-                0.0,
-                "ok",
-                True,
-                None,
-                "accept" if last else "retry",
-                None if last else "- try again",
-                "checks",
-                "done" if last else "retry",
-                True,
+                step="s",
+                step_index=0,
+                attempt=n,
+                tier=0,
+                model="m",
+                provider="sim",
+                provider_model="(default)",
+                warm=True,
+                started_at=now,
+                duration_ms=10,
+                ttft_ms=5,
+                prompt_tokens=10,
+                completion_tokens=2,
+                cost_usd=0.0,
+                output="ok",
+                complete=True,
+                error=None,
+                verdict="accept" if last else "retry",
+                feedback=None if last else "- try again",
+                decided_by="checks",
+                next="done" if last else "retry",
+                simulated=True,
             ),
         ]
-    events += [StepFinished("s", 0, "ok", True), RunFinished("accepted", "ok", 0.0, 10, attempts)]
+    events += [
+        StepFinished(step="s", step_index=0, output="ok", accepted=True),
+        RunFinished(
+            status="accepted", output="ok", cost_usd=0.0, duration_ms=10, attempts=attempts
+        ),
+    ]
     lines = []
     for event in events:
         record = to_record(event)

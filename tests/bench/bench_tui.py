@@ -175,7 +175,9 @@ async def escalatui_case(texts: list[str], burst: int, meter: Meter, work: Path)
 
         stream.append, stream._paint = counted_append, timed_paint  # type: ignore[method-assign]
         feed = screen.view.feed
-        start, end = await feed_loop(texts, lambda t: feed(Delta(0, 1, t)), burst, meter)
+        start, end = await feed_loop(
+            texts, lambda t: feed(Delta(step_index=0, attempt=1, text=t)), burst, meter
+        )
         await until(lambda: clock.armed_at is not None, 30)
         await until(lambda: clock.frame_at is not None, FRAME_WAIT_S)
         result = meter.stop(timing(start, end, clock))

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from escalatui.session.resolve import resolved
+
 RUN_TIMEOUT_S = 60
 
 
@@ -36,8 +38,10 @@ def session_files(directory: Path) -> list[Path]:
 
 
 def records(path: Path) -> list[dict[str, Any]]:
-    """Every record of a session log (each line must be whole JSON)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    """Every record of a session log (each line must be whole JSON), each text put back where
+    the file holds it once (what a reader sees)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return resolved([json.loads(line) for line in lines])
 
 
 def only_session(directory: Path) -> list[dict[str, Any]]:

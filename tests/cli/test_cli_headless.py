@@ -449,8 +449,10 @@ def test_the_tui_writes_costs_as_headless_does() -> None:
 
     def attempt(cost: float | None) -> AttemptDecided:
         return AttemptDecided(
-            "s", 0, 1, 0, "m", "openrouter", "x", None, "", 1, None, None, None, cost, "out",
-            True, None, "retry", None, "checks",
+            step="s", step_index=0, attempt=1, tier=0, model="m", provider="openrouter",
+            provider_model="x", warm=None, started_at="", duration_ms=1, ttft_ms=None,
+            prompt_tokens=None, completion_tokens=None, cost_usd=cost, output="out",
+            complete=True, error=None, verdict="retry", feedback=None, decided_by="checks",
         )  # fmt: skip
 
     state = RunState()
@@ -458,9 +460,13 @@ def test_the_tui_writes_costs_as_headless_does() -> None:
         state.apply(attempt(cost))
     assert (state.cost_usd, state.cost_unknown) == (0.01, True)
     assert fmt.cost(state.cost_usd, state.cost_unknown) == "$0.0100 + unknown"
-    state.apply(RunFinished("failed", "", float("nan"), 1, 4))
+    state.apply(
+        RunFinished(status="failed", output="", cost_usd=float("nan"), duration_ms=1, attempts=4)
+    )
     assert state.cost_usd == 0.0 and state.cost_unknown is True
     assert fmt.cost(state.cost_usd, state.cost_unknown) == "cost unknown"
     alone = RunState()
-    alone.apply(RunFinished("accepted", "", float("nan"), 1, 1))
+    alone.apply(
+        RunFinished(status="accepted", output="", cost_usd=float("nan"), duration_ms=1, attempts=1)
+    )
     assert fmt.cost(alone.cost_usd, alone.cost_unknown) == "cost unknown"

@@ -130,7 +130,7 @@ chain = ["big"]
     )
 
     log = only_session(session_dir)
-    assert log[0]["type"] == "session" and log[0]["schema"] == 1
+    assert log[0]["type"] == "session" and log[0]["schema"] == 2
     assert log[0]["task"]["name"] == "pipeline"
     attempts = [r for r in log if r["type"] == "attempt"]
     assert len(attempts) == 3

@@ -22,7 +22,10 @@ from escalatui.engine.policy import (
 )
 
 SIM = ModelSpec(provider="sim", responses=["x"])
-TIERS = (Tier(0, "small", "sim", "s", "small"), Tier(1, "big", "sim", "b", "big"))
+TIERS = (
+    Tier(index=0, model="small", provider="sim", provider_model="s", label="small"),
+    Tier(index=1, model="big", provider="sim", provider_model="b", label="big"),
+)
 
 
 def finished(output: str = "answer", **kw: object) -> AttemptState:
@@ -34,11 +37,13 @@ def finished(output: str = "answer", **kw: object) -> AttemptState:
     return state
 
 
-FAILED = [CheckOutcome("contains", False, "say hello")]
+FAILED = [CheckOutcome(kind="contains", passed=False, feedback="say hello")]
 
 
 def test_passing_checks_accept() -> None:
-    assert propose(finished(), [CheckOutcome("contains", True)], ChainPosition(TIERS, 1)) == (
+    assert propose(
+        finished(), [CheckOutcome(kind="contains", passed=True)], ChainPosition(TIERS, 1)
+    ) == (
         "accept",
         None,
     )
@@ -75,7 +80,7 @@ def verdict_for(
 
 
 def test_a_check_error_is_logged_as_error_unless_a_person_decided() -> None:
-    errored = [CheckOutcome("regex", False, error="timed out")]
+    errored = [CheckOutcome(kind="regex", passed=False, error="timed out")]
     ladder = ChainPosition(TIERS, retries=0)
     assert verdict_for(finished(), errored, "escalate", "checks", ladder) == ("error", "escalate")
     assert verdict_for(finished(), errored, "escalate", "human", ladder) == (

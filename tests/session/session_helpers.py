@@ -13,6 +13,7 @@ from escalatui.engine.drive import drive
 from escalatui.engine.events import Event, RunFinished
 from escalatui.engine.runner import Runner
 from escalatui.session import SessionWriter
+from escalatui.session.resolve import resolved
 
 
 def sim_task(*responses: str, checks: list[dict[str, Any]] | None = None, **fields: Any) -> Task:
@@ -67,5 +68,11 @@ async def run_logged(
 
 
 def records(path: Path) -> list[dict[str, Any]]:
-    """Every line of a session file as JSON (all must parse)."""
+    """Every line of a session file as JSON (all must parse), each text put back where the
+    file holds it once (what a reader sees)."""
+    return resolved([json.loads(line) for line in path.read_bytes().splitlines()])
+
+
+def raw_records(path: Path) -> list[dict[str, Any]]:
+    """Every line of a session file as JSON, as written (texts held once)."""
     return [json.loads(line) for line in path.read_bytes().splitlines()]

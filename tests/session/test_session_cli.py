@@ -117,17 +117,17 @@ async def test_replay_of_a_torn_session_reports_and_goes_on(session_dir: Path, c
 async def test_replay_of_a_newer_schema_says_so_once(session_dir: Path, capsys) -> None:
     path, _ = await two_sessions(session_dir)
     lines = path.read_text().splitlines()
-    head = json.loads(lines[0]) | {"schema": 2}
+    head = json.loads(lines[0]) | {"schema": 3}
     path.write_text("\n".join([json.dumps(head), *lines[1:]]) + "\n")
     result = read_session(path)
     assert result.problems == [
-        "line 1: schema 2 is newer than this escalatui reads (1); upgrade escalatui"
+        "line 1: schema 3 is newer than this escalatui reads (2); upgrade escalatui"
     ]
     assert result.events == []
     code, out, err = cli(capsys, "replay", str(path), "--headless")
     assert code == 2 and out == ""
     assert err.splitlines() == [
-        f"{path}: line 1: schema 2 is newer than this escalatui reads (1); upgrade escalatui",
+        f"{path}: line 1: schema 3 is newer than this escalatui reads (2); upgrade escalatui",
         f"{path}: no session records found",
     ]
 

@@ -72,10 +72,21 @@ def _write_many(path: str, worker: int, count: int) -> None:
     """In a child process: many records, some long, into one shared file."""
     writer_module.session_filename = lambda *a, **k: Path(path).name  # type: ignore[assignment]
     writer = SessionWriter(Path(path).parent)
-    writer.handle(RunStarted(f"w{worker}", "t", None, "now", "", "auto", None, ("s",)))
+    writer.handle(
+        RunStarted(
+            run_id=f"w{worker}",
+            task_name="t",
+            task_path=None,
+            started_at="now",
+            input="",
+            approval="auto",
+            budget_usd=None,
+            steps=("s",),
+        )
+    )
     for i in range(count):
         text = f"{worker}:{i}:" + chr(ord("a") + worker) * (1 + (i * 997) % 70_000)
-        writer.handle(Notice(text))
+        writer.handle(Notice(message=text))
     writer.close()
 
 
@@ -124,11 +135,22 @@ async def test_closing_twice_or_after_a_failure_never_raises(tmp_path: Path) -> 
     writer, _ = await run_logged(tmp_path, sim_task("fn a"))
     writer.close()
     broken = SessionWriter(tmp_path)
-    broken.handle(RunStarted("r", "t", None, "now", "", "auto", None, ("s",)))
+    broken.handle(
+        RunStarted(
+            run_id="r",
+            task_name="t",
+            task_path=None,
+            started_at="now",
+            input="",
+            approval="auto",
+            budget_usd=None,
+            steps=("s",),
+        )
+    )
     assert broken._fd is not None
     read_only = os.open(os.devnull, os.O_RDONLY)
     os.dup2(read_only, broken._fd)  # the writer's descriptor can no longer be written
     os.close(read_only)
-    broken.handle(Notice("lost"))
+    broken.handle(Notice(message="lost"))
     assert broken.failed and "Bad file descriptor" in broken.failed
     broken.close()

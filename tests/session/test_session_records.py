@@ -23,7 +23,7 @@ async def test_first_record_is_the_session_with_the_resolved_task(tmp_path: Path
     writer, _ = await run_logged(tmp_path, sim_task("fn a"), input="fn mul", run_id="abc123")
     assert writer.path is not None and writer.path.parent == tmp_path
     first = records(writer.path)[0]
-    assert first["type"] == "session" and first["schema"] == 1
+    assert first["type"] == "session" and first["schema"] == 2
     assert first["run_id"] == "abc123" and first["task_name"] == "demo task"
     assert first["input"] == "fn mul"  # the input this run used, not the file's default
     assert first["steps"] == ["write"]

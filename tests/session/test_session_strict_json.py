@@ -39,35 +39,43 @@ def strict(text: str) -> Any:
 
 def garbage_events() -> list[Event]:
     """A run whose every float field holds a number JSON does not have."""
-    tier = Tier(0, "m", "openrouter", "x/y", "m")
+    tier = Tier(index=0, model="m", provider="openrouter", provider_model="x/y", label="m")
     return [
         RunStarted(
-            "r1", "t", None, "2026-01-01T00:00:00Z", "", "auto", INF, ("s",), {"deep": [NAN, -INF]}
+            run_id="r1",
+            task_name="t",
+            task_path=None,
+            started_at="2026-01-01T00:00:00Z",
+            input="",
+            approval="auto",
+            budget_usd=INF,
+            steps=("s",),
+            task={"deep": [NAN, -INF]},
         ),
         AttemptDecided(
-            "s",
-            0,
-            1,
-            tier.index,
-            "m",
-            "openrouter",
-            "x/y",
-            None,
-            "2026-01-01T00:00:00Z",
-            1,
-            None,
-            1,
-            1,
-            NAN,
-            "out",
-            True,
-            None,
-            "accept",
-            None,
-            "checks",
-            checks=(CheckOutcome("judge", True, cost_usd=-INF),),
+            step="s",
+            step_index=0,
+            attempt=1,
+            tier=tier.index,
+            model="m",
+            provider="openrouter",
+            provider_model="x/y",
+            warm=None,
+            started_at="2026-01-01T00:00:00Z",
+            duration_ms=1,
+            ttft_ms=None,
+            prompt_tokens=1,
+            completion_tokens=1,
+            cost_usd=NAN,
+            output="out",
+            complete=True,
+            error=None,
+            verdict="accept",
+            feedback=None,
+            decided_by="checks",
+            checks=(CheckOutcome(kind="judge", passed=True, cost_usd=-INF),),
         ),  # fmt: skip
-        RunFinished("accepted", "out", NAN, 1, 1),
+        RunFinished(status="accepted", output="out", cost_usd=NAN, duration_ms=1, attempts=1),
     ]
 
 

@@ -52,7 +52,9 @@ async def test_the_screen_is_laid_out_before_the_engine_starts(
 
 def test_the_loading_name_is_short() -> None:
     def tier(provider_model: str, label: str = "x (local)") -> Tier:
-        return Tier(0, "m", "embedded", provider_model, label)
+        return Tier(
+            index=0, model="m", provider="embedded", provider_model=provider_model, label=label
+        )
 
     assert loading_name(tier("/models/SmolLM2-135M-Instruct.Q4_1.gguf")) == "SmolLM2-135M-Instruct"
     assert loading_name(tier("(default)", "SmolLM2-135M (local)")) == "SmolLM2-135M"

@@ -182,43 +182,83 @@ async def test_a_torn_unfinished_log_replays_with_a_notice(
 
 
 def test_timeline_follows_the_recorded_timing() -> None:
-    tier = Tier(0, "m", "sim", "m", "m")
-    start = RunStarted("r", "t", None, "2025-01-01T00:00:00.000Z", "", "auto", None, ("s",))
-    began = AttemptStarted("s", 0, 1, tier, None, "2025-01-01T00:00:01.000Z", "p")
-    deltas = [Delta(0, 1, "a"), Delta(0, 1, "b"), Delta(0, 1, "c")]
-    ended = AttemptEnded(0, 1, "abc", True, None, 2000, 500)
-    decided = AttemptDecided(
-        "s",
-        0,
-        1,
-        0,
-        "m",
-        "sim",
-        "m",
-        None,
-        began.started_at,
-        2000,
-        500,
-        None,
-        None,
-        0.0,
-        "abc",
-        True,
-        None,
-        "retry",
-        None,
-        "human",
-        "retry",
+    tier = Tier(index=0, model="m", provider="sim", provider_model="m", label="m")
+    start = RunStarted(
+        run_id="r",
+        task_name="t",
+        task_path=None,
+        started_at="2025-01-01T00:00:00.000Z",
+        input="",
+        approval="auto",
+        budget_usd=None,
+        steps=("s",),
     )
-    again = AttemptStarted("s", 0, 2, tier, True, "2025-01-01T00:00:10.000Z", "p")
-    done = RunFinished("failed", "", 0.0, 12_000, 2)
+    began = AttemptStarted(
+        step="s",
+        step_index=0,
+        attempt=1,
+        tier=tier,
+        warm=None,
+        started_at="2025-01-01T00:00:01.000Z",
+        prompt="p",
+    )
+    deltas = [
+        Delta(step_index=0, attempt=1, text="a"),
+        Delta(step_index=0, attempt=1, text="b"),
+        Delta(step_index=0, attempt=1, text="c"),
+    ]
+    ended = AttemptEnded(
+        step_index=0,
+        attempt=1,
+        output="abc",
+        complete=True,
+        error=None,
+        duration_ms=2000,
+        ttft_ms=500,
+    )
+    decided = AttemptDecided(
+        step="s",
+        step_index=0,
+        attempt=1,
+        tier=0,
+        model="m",
+        provider="sim",
+        provider_model="m",
+        warm=None,
+        started_at=began.started_at,
+        duration_ms=2000,
+        ttft_ms=500,
+        prompt_tokens=None,
+        completion_tokens=None,
+        cost_usd=0.0,
+        output="abc",
+        complete=True,
+        error=None,
+        verdict="retry",
+        feedback=None,
+        decided_by="human",
+        next="retry",
+    )
+    again = AttemptStarted(
+        step="s",
+        step_index=0,
+        attempt=2,
+        tier=tier,
+        warm=True,
+        started_at="2025-01-01T00:00:10.000Z",
+        prompt="p",
+    )
+    done = RunFinished(status="failed", output="", cost_usd=0.0, duration_ms=12_000, attempts=2)
     events = [start, began, *deltas, ended, decided, again, done]
     times = timeline(events)
     assert times == [0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 10.0, 10.0, 12.0]
 
 
 def test_timeline_without_times_never_goes_backwards() -> None:
-    events = [Delta(0, 1, "x"), RunFinished("failed", "", 0.0, 0, 0)]
+    events = [
+        Delta(step_index=0, attempt=1, text="x"),
+        RunFinished(status="failed", output="", cost_usd=0.0, duration_ms=0, attempts=0),
+    ]
     assert timeline(events) == [0.0, 0.0]
 
 

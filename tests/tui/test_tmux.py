@@ -20,6 +20,7 @@ import pytest
 from fakeserver import FakeServer, Reply
 from tui_helpers import write_task
 
+from escalatui.session.resolve import resolved
 from escalatui.tui.terminal import QUIT_GRACE_S
 
 pytestmark = [pytest.mark.tmux, pytest.mark.timeout(90)]
@@ -109,7 +110,7 @@ def test_run_approve_and_replay_in_a_real_terminal(
         pane.tmux("send-keys", "-t", "app", "q")
         assert exit_code(tmp_path / "run-exit") == "0"
     [log] = session_dir.glob("*.jsonl")
-    records = [json.loads(line) for line in log.read_text().split("\n") if line]
+    records = resolved([json.loads(line) for line in log.read_text().split("\n") if line])
     [attempt] = [r for r in records if r["type"] == "attempt"]
     assert (attempt["verdict"], attempt["decided_by"], attempt["output"]) == (
         "accept",
@@ -141,7 +142,7 @@ def test_sigterm_mid_stream_ends_the_log_consistently(
         os.kill(int(pid_file.read_text()), signal.SIGTERM)
         assert exit_code(tmp_path / "exit") == "130"
     [log] = session_dir.glob("*.jsonl")
-    records = [json.loads(line) for line in log.read_text().split("\n") if line]
+    records = resolved([json.loads(line) for line in log.read_text().split("\n") if line])
     assert [r["type"] for r in records][-2:] == ["attempt", "run"]
     assert records[-2]["complete"] is False and records[-2]["output"].startswith("a very slow")
     assert records[-1]["status"] == "cancelled"

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from escalatui.config import LoadedTask, UserConfig, load_task
 from escalatui.run_session import RunRequest
+from escalatui.session.resolve import resolved
 from escalatui.tui.app import EscalatuiApp, make_app
 from escalatui.tui.screens.run import RunScreen
 from escalatui.tui.widgets.stream_view import StreamView
@@ -108,12 +109,13 @@ async def wait_streaming(pilot: Pilot[Any], chars: int = 5) -> None:
 
 
 def records(session_dir: Path) -> list[dict[str, Any]]:
-    """Every record of the one session log in `session_dir`."""
+    """Every record of the one session log in `session_dir`, each text put back where the file
+    holds it once (what a reader sees)."""
     files = sorted(session_dir.glob("*.jsonl"))
     assert len(files) == 1, files
     # Split on newlines only: model text may hold U+0085 or U+2028, which splitlines() breaks on.
     lines = files[0].read_text(encoding="utf-8").split("\n")
-    return [json.loads(line) for line in lines if line]
+    return resolved([json.loads(line) for line in lines if line])
 
 
 def attempts(session_dir: Path) -> list[dict[str, Any]]:

@@ -70,7 +70,7 @@ class CheckRunner:
                         self.pool.specs[check.model],
                     )
         except Exception as exc:  # a check never passes because it crashed
-            return CheckOutcome(check.kind, False, error=f"{type(exc).__name__}: {exc}")
+            return CheckOutcome(kind=check.kind, passed=False, error=f"{type(exc).__name__}: {exc}")
 
     async def aclose(self) -> None:
         await self.regex.aclose()

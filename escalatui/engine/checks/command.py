@@ -104,8 +104,8 @@ async def check_command(
         )
     except OSError as exc:
         return CheckOutcome(
-            "command",
-            False,
+            kind="command",
+            passed=False,
             error=f"cannot run {check.run[0]!r}: {exc.strerror or exc}",
             config_error=True,
         )
@@ -136,8 +136,8 @@ async def check_command(
             out, cut = await reading
     except TimeoutError:
         return CheckOutcome(  # the group is killed on the way out, below
-            "command",
-            False,
+            kind="command",
+            passed=False,
             error=f"{check.run[0]} timed out after {check.timeout_s}s (process group killed)",
         )
     finally:
@@ -148,16 +148,20 @@ async def check_command(
         await _end_group(proc)
     text = out.decode("utf-8", "replace").strip() + ("\n[output cut]" if cut else "")
     if code == 0:
-        return CheckOutcome("command", True)
+        return CheckOutcome(kind="command", passed=True)
     if code == 127:
         return CheckOutcome(
-            "command",
-            False,
+            kind="command",
+            passed=False,
             error=f"{check.run[0]}: exit 127 (command not found)"
             + (f": {text[:300]}" if text else ""),
             config_error=True,
         )
     if code < 0:
-        return CheckOutcome("command", False, error=f"{check.run[0]} killed by signal {-code}")
+        return CheckOutcome(
+            kind="command", passed=False, error=f"{check.run[0]} killed by signal {-code}"
+        )
     feedback = check.feedback or f"The command {check.run[0]} failed (exit {code})."
-    return CheckOutcome("command", False, f"{feedback}\n{text}" if text else feedback)
+    return CheckOutcome(
+        kind="command", passed=False, feedback=f"{feedback}\n{text}" if text else feedback
+    )

@@ -63,18 +63,23 @@ async def check_judge(
                 cost = chunk.usage.cost_usd
     except ProviderError as exc:
         return CheckOutcome(
-            "judge", False, error=f"judge {check.model} failed: {exc}", cost_usd=cost
+            kind="judge", passed=False, error=f"judge {check.model} failed: {exc}", cost_usd=cost
         )
     reply = "".join(parts)
     if finish not in COMPLETE_REASONS:
         return CheckOutcome(
-            "judge", False, error=f"judge {check.model} did not finish its reply", cost_usd=cost
+            kind="judge",
+            passed=False,
+            error=f"judge {check.model} did not finish its reply",
+            cost_usd=cost,
         )
     try:
         passed, reason = parse_verdict(reply)
     except ValueError as exc:
-        return CheckOutcome("judge", False, error=f"judge verdict unreadable: {exc}", cost_usd=cost)
+        return CheckOutcome(
+            kind="judge", passed=False, error=f"judge verdict unreadable: {exc}", cost_usd=cost
+        )
     if passed:
-        return CheckOutcome("judge", True, cost_usd=cost)
+        return CheckOutcome(kind="judge", passed=True, cost_usd=cost)
     feedback = check.feedback or f"A reviewer found: {reason or 'the criteria are not met'}"
-    return CheckOutcome("judge", False, feedback, cost_usd=cost)
+    return CheckOutcome(kind="judge", passed=False, feedback=feedback, cost_usd=cost)

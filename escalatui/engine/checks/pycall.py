@@ -59,7 +59,7 @@ async def check_python(
         func = _load(check.call, base_dir)
     except Exception as exc:
         return CheckOutcome(
-            "python", False, error=f"cannot load {check.call}: {exc}", config_error=True
+            kind="python", passed=False, error=f"cannot load {check.call}: {exc}", config_error=True
         )
     try:
         takes_context = len(inspect.signature(func).parameters) >= 2
@@ -72,20 +72,24 @@ async def check_python(
             result = await _in_daemon_thread(func, *args)
     except TimeoutError:
         return CheckOutcome(
-            "python", False, error=f"{check.call} timed out after {check.timeout_s}s"
+            kind="python", passed=False, error=f"{check.call} timed out after {check.timeout_s}s"
         )
     except Exception as exc:
         return CheckOutcome(
-            "python", False, error=f"{check.call} raised {type(exc).__name__}: {exc}"
+            kind="python", passed=False, error=f"{check.call} raised {type(exc).__name__}: {exc}"
         )
     if result is None or result is True:
-        return CheckOutcome("python", True)
+        return CheckOutcome(kind="python", passed=True)
     if result is False:
-        return CheckOutcome("python", False, check.feedback or f"{check.call} rejected the answer.")
+        return CheckOutcome(
+            kind="python",
+            passed=False,
+            feedback=check.feedback or f"{check.call} rejected the answer.",
+        )
     if isinstance(result, str):
-        return CheckOutcome("python", False, check.feedback or result)
+        return CheckOutcome(kind="python", passed=False, feedback=check.feedback or result)
     return CheckOutcome(
-        "python",
-        False,
+        kind="python",
+        passed=False,
         error=f"{check.call} returned {type(result).__name__}; expected None or a feedback string",
     )

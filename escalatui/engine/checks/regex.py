@@ -116,14 +116,18 @@ async def check_regex(check: RegexCheck, answer: str, worker: RegexWorker) -> Ch
         )
     except TimeoutError:
         return CheckOutcome(
-            "regex",
-            False,
+            kind="regex",
+            passed=False,
             error=f"regex timed out after {check.timeout_s}s (catastrophic backtracking?)",
         )
     except ValueError as exc:
-        return CheckOutcome("regex", False, error=f"regex failed: {exc}", config_error=True)
+        return CheckOutcome(
+            kind="regex", passed=False, error=f"regex failed: {exc}", config_error=True
+        )
     if matched:
-        return CheckOutcome("regex", True)
+        return CheckOutcome(kind="regex", passed=True)
     return CheckOutcome(
-        "regex", False, check.feedback or f"The answer does not match /{check.pattern}/."
+        kind="regex",
+        passed=False,
+        feedback=check.feedback or f"The answer does not match /{check.pattern}/.",
     )

@@ -27,9 +27,11 @@ def check_contains(check: ContainsCheck, answer: str) -> CheckOutcome:
         (answer.lower(), check.text.lower()) if check.ignore_case else (answer, check.text)
     )
     if needle in hay:
-        return CheckOutcome("contains", True)
+        return CheckOutcome(kind="contains", passed=True)
     return CheckOutcome(
-        "contains", False, check.feedback or f"The answer must contain {check.text!r}."
+        kind="contains",
+        passed=False,
+        feedback=check.feedback or f"The answer must contain {check.text!r}.",
     )
 
 
@@ -47,28 +49,33 @@ async def check_json(check: JsonCheck, answer: str, worker: RegexWorker) -> Chec
         value = json.loads(extract_json(answer))
     except ValueError as exc:
         return CheckOutcome(
-            "json",
-            False,
-            check.feedback or f"The answer is not valid JSON ({exc}). Reply with JSON only.",
+            kind="json",
+            passed=False,
+            feedback=check.feedback
+            or f"The answer is not valid JSON ({exc}). Reply with JSON only.",
         )
     except RecursionError:
-        return CheckOutcome("json", False, check.feedback or "The JSON is nested too deeply.")
+        return CheckOutcome(
+            kind="json", passed=False, feedback=check.feedback or "The JSON is nested too deeply."
+        )
     if not check.json_schema:
-        return CheckOutcome("json", True)
+        return CheckOutcome(kind="json", passed=True)
     searches: list[tuple[str, str, str]] = []
     problems = schema_errors(value, check.json_schema, "$", searches=searches)
     limit = PATTERN_TIMEOUT_S + sum(len(text) for _, _, text in searches) / PATTERN_CHARS_PER_S
     try:
         problems += await _pattern_errors(searches, worker, limit)
     except TimeoutError:
-        return CheckOutcome("json", False, error=f"schema pattern timed out after {limit:.1f}s")
+        return CheckOutcome(
+            kind="json", passed=False, error=f"schema pattern timed out after {limit:.1f}s"
+        )
     if not problems:
-        return CheckOutcome("json", True)
+        return CheckOutcome(kind="json", passed=True)
     detail = "; ".join(problems[:5])
     return CheckOutcome(
-        "json",
-        False,
-        (check.feedback + f" ({detail})")
+        kind="json",
+        passed=False,
+        feedback=(check.feedback + f" ({detail})")
         if check.feedback
         else f"The JSON does not fit the schema: {detail}",
     )

@@ -155,7 +155,7 @@ class RunView(Widget, can_focus=True):
         if not text or message.key != self.state.current_key:
             return
         before = self._rung_states()
-        self.state.apply(Delta(message.key[0], message.key[1], text))
+        self.state.apply(Delta(step_index=message.key[0], attempt=message.key[1], text=text))
         self.answer.append(text)
         if self._rung_states() != before:
             self._redraw_ladders()
