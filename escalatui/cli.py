@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _preload(command: str | None, args: argparse.Namespace) -> None:
     """Import what the command will use while Ctrl+C is held (see escalatui.interrupts)."""
-    import escalatui.config  # noqa: F401
+    if command is not None:  # the home screen loads task files after its first frame
+        import escalatui.config.loader  # noqa: F401
 
     if command in ("run", "demo"):
         if getattr(args, "headless", False) or getattr(args, "json", False):

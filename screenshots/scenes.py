@@ -1,8 +1,10 @@
 """What each screenshot shows, and the task files and past sessions the scenes need.
 
-Every model here is simulated (`provider = "sim"`) and labelled SIMULATED on screen. The demo
-task keeps the bundled demo's prompt, checks and chain shape; its answers are ones SmolLM2 and a
-stronger model typically give to "What is 17 * 23?".
+Every model here but one is simulated (`provider = "sim"`) and labelled SIMULATED on screen. The
+demo task keeps the bundled demo's prompt, checks and chain shape; its answers are ones SmolLM2
+and a stronger model typically give to "What is 17 * 23?". The one real model is the bundled
+SmolLM2-135M on the embedded llama.cpp server (`real_scene`): its answer is whatever it wrote,
+shown raw, and its label on screen says REAL.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ STRONG_ANSWER = """```json
 ```"""
 HUMAN_NOTE = "- Your working said 17 * 3 = 41; it is 51. Show each step, then the number."
 SIZE = (120, 36)
+SMALL = (80, 24)
+REAL_LABEL = "SmolLM2-135M (REAL, embedded llama.cpp)"
+BATCH_QUESTIONS = ["17 * 23", "12 * 12", "17 * 23 + 1", "6 * 7", "99 - 17", "17 * 23", "3 * 333"]
+BATCH_QUESTIONS += ["1024 / 4", "17 * 23", "45 + 55", "81 * 3", "17 * 23"]
 THEMES = ("escalatui-dark", "escalatui-light", "escalatui-high-contrast")
 
 
@@ -84,17 +90,21 @@ Shoot = Callable[[str], None]
 Scene = Callable[[Any, Shoot], Awaitable[None]]
 
 
-async def film(app: Any, scene: Scene, svg_dir: Path) -> list[Path]:
-    """Run `app` headless at SIZE; `scene` drives it and calls `shoot(name)` for each image."""
+async def film(app: Any, scene: Scene, svg_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
+    """Run `app` headless at `size`; `scene` drives it and calls `shoot(name)` for each image
+    (named `NAME-80x24` when not at the main size)."""
     taken: list[Path] = []
+    suffix = "" if size == SIZE else f"-{size[0]}x{size[1]}"
 
     def shoot(name: str) -> None:
+        if not name.endswith(("-80x24", "-120x36")):
+            name += suffix
         path = svg_dir / f"{name}.svg"
         path.write_text(app.export_screenshot(title="escalatui"), encoding="utf-8")
         taken.append(path)
         print(f"  {name}.svg", flush=True)
 
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await scene(pilot, shoot)
         await app.action_quit()
     return taken
@@ -193,25 +203,41 @@ async def make_all(work: Path, out: Path) -> list[Path]:
     await record(demo, sessions, "4f1c9a2e7b30", "2025-03-14T09:12:03.000Z")
 
     shots: list[Path] = []
+    for size in (SIZE, SMALL):
+        shots += await at_size(work / f"{size[0]}x{size[1]}", sessions, here, size, out)
+    shots += await film(batch_app(work / "batch"), batch_scene, out)
+    shots += await film(real_app(work / "real"), real_scene, out)
+    return shots
+
+
+async def at_size(
+    work: Path, sessions: Path, here: Path, size: tuple[int, int], out: Path
+) -> list[Path]:
+    """The home screen and the demo run's scenes at one terminal size."""
+    work.mkdir()
+    shots: list[Path] = []
     home = make_app(
         user=UserConfig(),
         session_dir=sessions,
         frozen=True,
         task_sources=[("here", here), ("example", paths.examples_dir())],
     )
-    shots += await film(home, home_scene, out)
+    shots += await film(home, home_scene, out, size)
 
     for name, approval, delay in (("stream", "auto", 1.0), ("ask", "manual", 0.0)):
         (work / name).mkdir()
         loaded = demo_task(work / name, approval, strong_delay_s=delay)
         app = make_app(RunRequest(loaded, UserConfig(), work / name), frozen=True)
-        shots += await film(app, streaming_scene if name == "stream" else awaiting_scene, out)
+        scene = streaming_scene if name == "stream" else awaiting_scene
+        shots += await film(app, scene, out, size)
 
     finished_dir = work / "finished"
     finished_dir.mkdir()
     loaded = demo_task(finished_dir, "escalation")
     app = make_app(RunRequest(loaded, UserConfig(), finished_dir), frozen=True)
-    shots += await film(app, finished_scene, out)
+    shots += await film(app, finished_scene, out, size)
+    if size != SIZE:
+        return shots
 
     log = read_session(next(finished_dir.glob("*.jsonl")))
     app = make_app(
@@ -219,6 +245,49 @@ async def make_all(work: Path, out: Path) -> list[Path]:
     )
     shots += await film(app, replay_scene, out)
     return shots
+
+
+def batch_app(work: Path) -> Any:
+    """A batch of arithmetic questions over the demo task: the SIMULATED cheap tier always says
+    391 (right only for 17 * 23), so the other items escalate to the SIMULATED strong tier."""
+    from escalatui.batch.inputs import Item
+    from escalatui.batch.results import ResultsWriter
+    from escalatui.batch.scheduler import Batch, BatchOptions
+    from escalatui.run_session import RunRequest
+
+    work.mkdir()
+    loaded = demo_task(work, "auto")
+    cheap = loaded.task.models["local-sim"].model_copy(
+        update={"responses": ['{"answer": 391}'], "chunk_chars": 40}
+    )
+    strong = loaded.task.models["strong-sim"].model_copy(
+        update={"responses": [], "respond": "escalatui.demo:solve", "delay_s": 0.0}
+    )
+    task = loaded.task.model_copy(
+        update={"retries": 0, "models": {"local-sim": cheap, "strong-sim": strong}}
+    )
+    request = RunRequest(LoadedTask(loaded.path, task), UserConfig(), work / "sessions")
+    items = [Item(f"q{k:02d}", f"What is {q}?", k) for k, q in enumerate(BATCH_QUESTIONS, 1)]
+    batch = Batch(
+        request,
+        items,
+        BatchOptions(concurrency=3),
+        results=ResultsWriter(work / "results.jsonl"),
+    )
+    return make_app(user=UserConfig(), session_dir=work / "sessions", batch=batch, frozen=True)
+
+
+def real_app(work: Path) -> Any:
+    """The bundled demo with its real first tier: SmolLM2-135M on the embedded llama.cpp server.
+    Manual approval, so the run stops on the model's first answer for the picture."""
+    work.mkdir()
+    data = tomllib.loads((paths.examples_dir() / "demo.toml").read_text(encoding="utf-8"))
+    data["models"]["smollm2"]["label"] = REAL_LABEL
+    data.update(approval="manual", chain=["smollm2", "strong-sim"])
+    path = work / "demo-arithmetic.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    loaded = load_task(path)
+    return make_app(RunRequest(loaded, UserConfig(), work / "sessions"), frozen=True)
 
 
 async def home_scene(pilot: Any, shoot: Any) -> None:
@@ -273,6 +342,8 @@ async def finished_scene(pilot: Any, shoot: Any) -> None:
     await pilot.app.workers.wait_for_complete()
     await settle(pilot)
     shoot("run-finished")
+    if pilot.app.size != SIZE:
+        return
     for theme in THEMES:
         pilot.app.theme = theme
         await settle(pilot)
@@ -298,3 +369,32 @@ async def replay_scene(pilot: Any, shoot: Any) -> None:
     await until(pilot, strong_answer_in, "the replay to reach attempt 3")
     await settle(pilot)
     shoot("replay")
+
+
+async def batch_scene(pilot: Any, shoot: Any) -> None:
+    """The whole batch done: which items the cheap tier settled and which escalated."""
+    from escalatui.tui.screens.batch import BatchScreen
+
+    screen = next(s for s in pilot.app.screen_stack if isinstance(s, BatchScreen))
+    await until(pilot, lambda: screen.finished is not None and not screen.running, "the batch")
+    await settle(pilot)
+    shoot("batch")
+    await pilot.resize_terminal(*SMALL)
+    await settle(pilot)
+    shoot("batch-80x24")
+
+
+async def real_scene(pilot: Any, shoot: Any) -> None:
+    """SmolLM2's first answer, as it wrote it (raw view), waiting for a person; then the same
+    screen at 80x24."""
+    screen = run_screen(pilot)
+    state = screen.view.state
+    await until(pilot, lambda: state.phase == "awaiting", "SmolLM2's first answer", limit=300)
+    if screen.view.answer.rendered:
+        await pilot.press("m")  # raw: the text exactly as the model wrote it
+    await settle(pilot)
+    print(f"  SmolLM2 wrote: {screen.view.answer.text!r}", flush=True)
+    shoot("run-real-smollm2")
+    await pilot.resize_terminal(*SMALL)
+    await settle(pilot)
+    shoot("run-real-smollm2-80x24")

@@ -1,8 +1,8 @@
 """Stream deltas through the run screen headless as fast as they come; is the cost per delta flat?
 
 Prints numbers; asserts only that every character arrived. Run:
-`/tmp/v/bin/python tests/bench/bench_tui.py` (`--sizes 10000,100000`, `--repeat 3`,
-`--burst 1`, `--trace all|escalatui|none`).
+`python tests/bench/bench_tui.py` (`--sizes 10000,100000`, `--repeat 3`,
+`--burst 1`, `--trace all|escalatui|none`, `--cases plain,escalatui`).
 
 Every case runs in a fresh child process (so its peak RSS is its own) and feeds the same
 pre-built deltas (~7 characters, a newline every 15) in the same loop inside
@@ -16,8 +16,13 @@ engine's stream hands them over. Cases:
 - `log`: Textual's own append-only `Log` widget, `log.write(text)` per delta.
 - `static`: the naive way, `Static.update(all text so far)` per delta; only up to 10k deltas,
   as it is quadratic (which is the point of showing it).
-- `escalatui`: `Delta` events into the real RunScreen's `screen.view.feed` while its engine
-  waits on a stalled attempt; the stream view coalesces them to ~30 paints a second.
+- `plain`: `Delta` events into the real RunScreen's `screen.view.feed` while its engine
+  waits on a stalled attempt, the answer switched to raw text (`m`): the stream view coalesces
+  them to ~30 paints a second.
+- `escalatui`: the same with the answer rendered as Markdown (the default): each coalesced frame
+  also feeds Textual's `MarkdownStream`, until the answer passes `LIVE_CHARS` and streams raw;
+  "finish" is the one render of the whole answer when the attempt ends (none past
+  `RENDER_CHARS`), and "live" how many characters were rendered while streaming.
 
 Lag is measured from the last delta: "to last paint" is when the stream view's coalesced paint
 holding the last character ran (escalatui only); "to frame" is when the row holding the last
@@ -44,7 +49,8 @@ from pathlib import Path
 from typing import Any
 
 SIZE = (120, 36)
-SCENARIOS = ("list", "noop", "message", "log", "static", "escalatui")
+SCENARIOS = ("list", "noop", "message", "log", "static", "plain", "escalatui")
+RUN_SCREEN = ("plain", "escalatui")
 STATIC_MAX = 10_000
 FRAME_WAIT_S = 10.0
 
@@ -131,7 +137,9 @@ def timing(start: float, end: float, frame: FrameClock | None) -> dict[str, Any]
     return {"feed_s": end - start, "lag_s": lag, "drawn": frame is None or lag is not None}
 
 
-async def escalatui_case(texts: list[str], burst: int, meter: Meter, work: Path) -> dict[str, Any]:
+async def escalatui_case(
+    texts: list[str], burst: int, meter: Meter, work: Path, rendered: bool
+) -> dict[str, Any]:
     import tomli_w
 
     from escalatui.config import UserConfig, load_task
@@ -157,16 +165,20 @@ async def escalatui_case(texts: list[str], burst: int, meter: Meter, work: Path)
         screen = next(s for s in app.screen_stack if isinstance(s, RunScreen))
         if not await until(lambda: screen.view.state.attempt is not None, 30):
             raise SystemExit("bench_tui: the run did not start")
+        answer = screen.view.answer
+        if not rendered:
+            screen.view.action_toggle_markdown()
         await pilot.pause(0.1)
+        assert answer.rendered == rendered
         stream = screen.view.query_one(StreamView)
         clock = FrameClock(stream, "render_line", lambda: stream._folded.row_count - 1)
         shown = [0]
         paints_before = stream.paints
         append, paint = stream.append, stream._paint
 
-        def counted_append(text: str) -> None:
+        def counted_append(text: str) -> str:
             shown[0] += len(text)
-            append(text)
+            return append(text)
 
         def timed_paint(*args: Any, **kw: Any) -> None:
             paint(*args, **kw)
@@ -179,10 +191,18 @@ async def escalatui_case(texts: list[str], burst: int, meter: Meter, work: Path)
             texts, lambda t: feed(Delta(step_index=0, attempt=1, text=t)), burst, meter
         )
         await until(lambda: clock.armed_at is not None, 30)
-        await until(lambda: clock.frame_at is not None, FRAME_WAIT_S)
-        result = meter.stop(timing(start, end, clock))
+        # Still rendered live, the raw view is hidden and draws nothing: no frame to wait for.
+        shown_raw = not rendered or bool(answer.render_note)
+        if shown_raw:
+            await until(lambda: clock.frame_at is not None, FRAME_WAIT_S)
+        result = meter.stop(timing(start, end, clock if shown_raw else None))
         result["paint_lag_s"] = None if clock.armed_at is None else clock.armed_at - end
         result["paints"] = stream.paints - paints_before
+        result["live_chars"] = answer._fed if rendered else 0
+        before = time.perf_counter()
+        await answer.finish()
+        await pilot.pause()
+        result["finish_s"] = time.perf_counter() - before
         assert stream.text == "".join(texts), "the stream view lost or changed text"
         await app.action_quit()
     return result
@@ -256,8 +276,8 @@ async def child(scenario: str, n: int, burst: int, trace: bool) -> dict[str, Any
             for text in texts:
                 sink.append(text)
             return meter.stop(timing(start, time.perf_counter(), None))
-        if scenario == "escalatui":
-            return await escalatui_case(texts, burst, meter, Path(work))
+        if scenario in RUN_SCREEN:
+            return await escalatui_case(texts, burst, meter, Path(work), scenario == "escalatui")
         return await textual_case(scenario, texts, burst, meter)
 
 
@@ -279,12 +299,8 @@ def mb(size: float | None) -> str:
     return "-" if size is None else f"{size / 1e6:.1f} MB"
 
 
-def report(scenario: str, n: int, args: argparse.Namespace) -> float | None:
-    """Run one case, print its row, return its µs per delta."""
-    if scenario == "static" and n > STATIC_MAX:
-        print(f"{scenario:<10} {n:>8,}  skipped: quadratic (each update re-lays out all text)")
-        return None
-    runs = [run_child(scenario, n, args.burst, False) for _ in range(args.repeat)]
+def report(scenario: str, n: int, runs: list[dict[str, Any]], args: argparse.Namespace) -> float:
+    """Print one case's row from its timed runs; return its µs per delta."""
     feed = statistics.median(r["feed_s"] for r in runs)
     drawn = all(r["drawn"] for r in runs)
     lags = [r["lag_s"] for r in runs if r["lag_s"] is not None]
@@ -296,11 +312,29 @@ def report(scenario: str, n: int, args: argparse.Namespace) -> float | None:
         traced = run_child(scenario, n, args.burst, True)["traced_peak"]
     rss = statistics.median(r["rss_growth"] for r in runs)
     paints = runs[0].get("paints", "-")
+    finishes = [r["finish_s"] for r in runs if "finish_s" in r]
+    finish = ms(statistics.median(finishes)) if finishes else "-"
+    live = f"{runs[0]['live_chars']:,}" if "live_chars" in runs[0] else "-"
     print(
         f"{scenario:<10} {n:>8,} {n / feed:>10,.0f} {feed / n * 1e6:>9.2f} {ms(paint_lag):>13} "
-        f"{ms(lag, drawn):>10} {paints:>7} {mb(traced):>11} {mb(rss):>11}"
+        f"{ms(lag, drawn):>10} {paints:>7} {mb(traced):>11} {mb(rss):>11} {finish:>10} {live:>8}"
     )
     return feed / n * 1e6
+
+
+def measure(
+    cases: list[str], sizes: list[int], args: argparse.Namespace
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Timed runs of every case, the cases taking turns within each repeat, so that a busy
+    machine slows them alike and the ratios stay fair."""
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for _ in range(args.repeat):
+        for n in sizes:
+            for scenario in cases:
+                if scenario == "static" and n > STATIC_MAX:
+                    continue
+                runs.setdefault((scenario, n), []).append(run_child(scenario, n, args.burst, False))
+    return runs
 
 
 def main() -> int:
@@ -309,6 +343,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per case (median)")
     parser.add_argument("--burst", type=int, default=1, help="deltas between awaits")
     parser.add_argument("--trace", default="escalatui", help="all, none or one case name")
+    parser.add_argument("--cases", default="all", help="all, or case names joined by commas")
     parser.add_argument("--child", choices=SCENARIOS, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--traced", dest="child_trace", action="store_true", help=argparse.SUPPRESS)
@@ -326,21 +361,31 @@ def main() -> int:
     )
     print(
         f"{'case':<10} {'deltas':>8} {'deltas/s':>10} {'µs/delta':>9} {'lag to paint':>13} "
-        f"{'to frame':>10} {'paints':>7} {'traced peak':>11} {'RSS growth':>11}"
+        f"{'to frame':>10} {'paints':>7} {'traced peak':>11} {'RSS growth':>11} {'finish':>10} "
+        f"{'live':>8}"
     )
-    per_delta = {(s, n): report(s, n, args) for s in SCENARIOS for n in sizes}
+    cases = [s for s in SCENARIOS if args.cases == "all" or s in args.cases.split(",")]
+    runs = measure(cases, sizes, args)
+    per_delta: dict[tuple[str, int], float | None] = {}
+    for s in cases:
+        for n in sizes:
+            if (s, n) not in runs:
+                print(f"{s:<10} {n:>8,}  skipped: quadratic (each update re-lays out all text)")
+            per_delta[(s, n)] = report(s, n, runs[(s, n)], args) if (s, n) in runs else None
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
         print(f"\nflatness: µs/delta at {big:,} ÷ µs/delta at {small:,} (1.00 = flat)")
-        for s in SCENARIOS:
+        for s in cases:
             a, b = per_delta[(s, small)], per_delta[(s, big)]
             if a and b:
                 print(f"  {s:<10} {a:8.2f} -> {b:8.2f} µs   ×{b / a:.2f}")
-    print("\nescalatui µs/delta as a multiple of each baseline's, same size")
+    if "escalatui" not in cases:
+        return 0
+    print("\nescalatui (Markdown on) µs/delta as a multiple of each baseline's, same size")
     for n in sizes:
         mine = per_delta[("escalatui", n)]
         assert mine is not None
-        ratios = [f"{s} ×{mine / v:,.1f}" for s in SCENARIOS[:-1] if (v := per_delta[(s, n)])]
+        ratios = [f"{s} ×{mine / v:,.1f}" for s in cases[:-1] if (v := per_delta[(s, n)])]
         print(f"  {n:>8,}: " + ", ".join(ratios))
     return 0
 

@@ -16,11 +16,16 @@ from tui_helpers import run_app, run_screen, sim, task, two_tiers, wait_for, wai
 from escalatui.config import UserConfig, load_task
 from escalatui.tui.screens.attempt import AttemptScreen
 from escalatui.tui.screens.feedback import FeedbackScreen
-from escalatui.tui.widgets.answer_view import as_markdown
+from escalatui.tui.widgets.answer_view import (
+    LIVE_CHARS,
+    STEADY_CHARS,
+    as_markdown,
+    frame_delay,
+)
 from escalatui.tui.widgets.history import History
 from escalatui.tui.widgets.run_view import RunView
 from escalatui.tui.widgets.steps import Steps
-from escalatui.tui.widgets.stream_view import StreamView
+from escalatui.tui.widgets.stream_view import FRAME_S, StreamView
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -277,3 +282,15 @@ async def test_raw_view_keeps_its_width_while_hidden(tmp_path: Path, session_dir
         stream = view(app).query_one(StreamView)
         assert len(stream.rows) < 10
         await pilot.press("q")
+
+
+def test_a_long_rendered_answer_is_redrawn_less_often() -> None:
+    """Each redraw of the rendered view re-parses up to the whole answer (one long paragraph or
+    code block is one Markdown block): redrawing it every frame made streaming cost grow with
+    the answer (quadratic overall). Redrawn in proportion to its length, the characters
+    re-parsed per second stay those of a short answer at full frame rate."""
+    assert frame_delay(0) == frame_delay(STEADY_CHARS) == FRAME_S
+    assert frame_delay(10 * STEADY_CHARS) == pytest.approx(10 * FRAME_S)
+    budget = STEADY_CHARS / FRAME_S
+    for chars in range(0, LIVE_CHARS + 1, 500):
+        assert chars / frame_delay(chars) <= budget + 1e-6

@@ -3,6 +3,8 @@ themes register and switch on a running App, and they ship inside the wheel."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -13,7 +15,8 @@ from textual.color import Color
 from textual.theme import BUILTIN_THEMES, Theme
 
 from escalatui import paths
-from escalatui.tui.themes import ThemeFile, bundled_themes_dir, load_themes, register_themes
+from escalatui.tui.theme_file import ThemeFile, validate_theme
+from escalatui.tui.themes import bundled_themes_dir, load_themes, register_themes
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLED = ("escalatui-dark", "escalatui-light", "escalatui-high-contrast")
@@ -246,3 +249,37 @@ def test_themes_ship_in_the_wheel_as_escalatui_themes() -> None:
     assert folders | {"escalatui._themes"} <= set(setuptools["packages"])
     shipped = {f.name for f in bundled_themes_dir().iterdir()}
     assert {f"{name}.toml" for name in BUNDLED} <= shipped
+
+
+def test_bundled_themes_are_valid_theme_files_and_load_as_validated() -> None:
+    """The bundled files are trusted at start-up (no validation before the first frame), so
+    here each must pass validation with no fix, and give the very theme the app registers."""
+    fast = bundled()
+    for name in BUNDLED:
+        path = REPO / "themes" / f"{name}.toml"
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        notices: list[str] = []
+        checked = validate_theme(data, path, None, notices)
+        assert notices == [] and checked is not None
+        assert checked.to_theme() == fast[name]
+
+
+def test_opening_without_user_themes_does_not_import_the_validator() -> None:
+    """pydantic costs ~0.1 s to import: the app must not pay it before its first frame when
+    the user has no theme files."""
+    code = (
+        "import sys; from pathlib import Path; from escalatui.tui import themes; "
+        "t, n = themes.load_themes(Path('/nonexistent/escalatui-themes')); "
+        "assert len(t) >= 3 and n == [], n; "
+        "print('pydantic' in sys.modules, 'escalatui.tui.theme_file' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_user_theme_files_are_still_validated(tmp_path: Path) -> None:
+    themes, notices = load_user(tmp_path, mine='name = "mine"\nprimary = "#zzzzzz"\n')
+    assert "mine" in themes  # the bad primary fell back to the default theme's
+    assert themes["mine"].primary == themes["escalatui-dark"].primary
+    assert any("'#zzzzzz' is not a colour" in n for n in notices)

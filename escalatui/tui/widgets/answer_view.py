@@ -3,9 +3,12 @@
 Model text is made inert first (control characters shown as `\\x1b`), then rendered: Markdown
 links are drawn but never followed, and markup-looking text is shown as written.
 
-Rendering while streaming costs a re-parse of the last Markdown block every frame, so past
-`LIVE_CHARS` the answer streams raw (the flat-cost plain view) and is rendered once when it
-ends; past `RENDER_CHARS` it stays raw.
+Rendering while streaming costs a re-parse of the last Markdown block every frame, and a block
+(one long paragraph, a fenced code block) can be the whole answer. So the rendered view is
+redrawn less often as the answer grows (`frame_delay`: the work per second stays that of a
+`STEADY_CHARS` answer at full frame rate, and the cost per delta stays flat); past `LIVE_CHARS`
+the answer streams raw (the flat-cost plain view) and is rendered once when it ends; past
+`RENDER_CHARS` it stays raw.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from textual.widgets.markdown import MarkdownStream
 from escalatui.tui.widgets.stream_view import FRAME_S, StreamView
 
 LIVE_CHARS = 20_000
+STEADY_CHARS = 2_000
 RENDER_CHARS = 100_000
 JSON_FENCE = "```json\n"
 
@@ -124,7 +128,7 @@ class AnswerView(Vertical):
             self._go_raw(f"over {LIVE_CHARS:,} characters: raw while streaming")
             return
         if self._timer is None:
-            self._timer = self.set_timer(FRAME_S, self._frame, name="markdown-frame")
+            self._timer = self.set_timer(frame_delay(self._fed), self._frame, name="markdown-frame")
 
     async def _frame(self) -> None:
         self._timer = None
@@ -176,6 +180,13 @@ class AnswerView(Vertical):
         event.stop()
         event.prevent_default()
         self.notify("Links in model answers are not opened.", timeout=3, markup=False)
+
+
+def frame_delay(chars: int) -> float:
+    """Seconds until the rendered view next catches up with an answer of `chars` characters:
+    a frame up to `STEADY_CHARS`, then in proportion to the length, as each redraw re-parses
+    up to the whole answer."""
+    return FRAME_S * max(1.0, chars / STEADY_CHARS)
 
 
 def as_markdown(text: str) -> str:
