@@ -187,7 +187,7 @@ def test_a_persons_feedback_replaces_the_checks() -> None:
 
 
 def test_why_a_step_stopped() -> None:
-    config = [CheckOutcome("regex", False, error="bad pattern", config_error=True)]
+    config = [CheckOutcome(kind="regex", passed=False, error="bad pattern", config_error=True)]
     abort = Decision("abort")
     assert why_stopped("s", finished(), FAILED, abort, "human") == "aborted by a person"
     assert "regex check is misconfigured" in why_stopped("s", finished(), config, abort, "checks")
