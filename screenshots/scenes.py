@@ -21,7 +21,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, TextArea
 
 from escalatui import paths
-from escalatui.clients.keys import known_secrets
+from escalatui.clients.registry import known_secrets
 from escalatui.config import LoadedTask, UserConfig, load_task
 from escalatui.engine.drive import drive
 from escalatui.engine.events import AttemptEnded

@@ -19,7 +19,11 @@ from escalatui.config.models import (
 from escalatui.config.patterns import flag_bits, pattern_error
 from escalatui.config.template import TemplateError, parse
 
-NEEDS_BASE_URL = ("openai", "llama-swap")
+# Provider facts the loader needs without importing the clients (config sits below them).
+# They copy the client classes' `needs_base_url` and `needs_model`; tests/clients/test_registry.py
+# fails when the two drift apart.
+NEEDS_BASE_URL = frozenset({"openai", "llama-swap"})
+NEEDS_MODEL = frozenset({"openai", "openrouter", "ollama", "llama-swap", "lmstudio"})
 
 
 def semantic_problems(task: Task, base_dir: Path) -> list[Problem]:
@@ -135,7 +139,7 @@ def model_problems(where: str, spec: ModelSpec, base_dir: Path) -> list[Problem]
         problems.append(
             Problem(f"{where}.base_url", f"provider '{spec.provider}' needs a base_url")
         )
-    if spec.provider not in ("embedded", "sim") and not spec.model:
+    if spec.provider in NEEDS_MODEL and not spec.model:
         problems.append(Problem(f"{where}.model", "required: the provider's model id"))
     if spec.provider == "sim" and not (spec.responses or spec.respond):
         problems.append(Problem(where, "a sim model needs `responses` or `respond`"))
