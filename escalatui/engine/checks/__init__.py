@@ -11,7 +11,7 @@ from escalatui.config.models import Check, JudgeCheck
 from escalatui.engine.checks.command import check_command
 from escalatui.engine.checks.judge import check_judge
 from escalatui.engine.checks.pycall import check_python
-from escalatui.engine.checks.regex import RegexWorker, check_regex
+from escalatui.engine.checks.regex import check_regex
 from escalatui.engine.checks.text import check_contains, check_json
 from escalatui.engine.events import CheckOutcome
 
@@ -19,12 +19,11 @@ AnyCheck = Check
 
 
 class CheckRunner:
-    """Holds what checks share in a run: the regex worker, the judge clients, the task dir."""
+    """Holds what checks share in a run: the judge clients and the task dir."""
 
     def __init__(self, pool: ClientPool, base_dir: Path | None = None) -> None:
         self.pool = pool
         self.base_dir = base_dir
-        self.regex = RegexWorker()
 
     async def run(
         self, checks: list[AnyCheck], answer: str, context: dict[str, Any]
@@ -48,7 +47,8 @@ class CheckRunner:
             return CheckOutcome(check.kind, False, error=f"{type(exc).__name__}: {exc}")
 
     async def aclose(self) -> None:
-        await self.regex.aclose()
+        """Nothing is held between checks now (regex searches run in threads); the runner still
+        calls this at the end of a run."""
 
 
 async def _contains(
@@ -69,8 +69,8 @@ def _judge(
 Run = Callable[[Any, str, dict[str, Any], CheckRunner], Awaitable[CheckOutcome]]
 RUNNERS: dict[str, Run] = {
     "contains": _contains,
-    "regex": lambda check, answer, context, run: check_regex(check, answer, run.regex),
-    "json": lambda check, answer, context, run: check_json(check, answer, run.regex),
+    "regex": lambda check, answer, context, run: check_regex(check, answer),
+    "json": lambda check, answer, context, run: check_json(check, answer),
     "command": lambda check, answer, context, run: check_command(check, answer, run.base_dir),
     "python": lambda check, answer, context, run: check_python(
         check, answer, context, run.base_dir
