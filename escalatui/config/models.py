@@ -133,8 +133,8 @@ class JsonCheck(CheckModel):
     kind: Literal["json"]
     """The check kind."""
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
-    """A JSON Schema (as a TOML table) the answer must match; the supported keywords are
-    listed in docs/reference.md."""
+    """A JSON Schema (as a TOML table, any draft) the answer must match; its patterns are
+    time-limited (docs/reference.md)."""
     feedback: str | None = None
     """Feedback sent with the next attempt when the check fails (default: what is wrong)."""
 
