@@ -8,17 +8,50 @@ tests/bench/bench_regex.py measured this against the helper process per run it r
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from escalatui.config.models import RegexCheck
 from escalatui.config.patterns import compile_pattern, flag_bits, search
 from escalatui.engine.events import CheckOutcome
+
+T = TypeVar("T")
+
+
+async def off_loop(work: Callable[[], T]) -> T:
+    """`work()` in a daemon thread. Not asyncio's executor: Python waits for those threads at
+    exit, so a run ended (a signal, a quit) mid-search would wait out the search's time limit;
+    a daemon thread is left behind instead. A cancelled await leaves it to finish on its own."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except BaseException as exc:  # handed to the awaiting task
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="escalatui-pattern", daemon=True).start()
+    return await done
 
 
 async def check_regex(check: RegexCheck, answer: str) -> CheckOutcome:
     """Passes when the pattern matches; a timeout is a check error, never a pass."""
     try:
         compiled = compile_pattern(check.pattern, flag_bits(check.flags))
-        matched = await asyncio.to_thread(search, compiled, answer, check.timeout_s)
+        matched = await off_loop(lambda: search(compiled, answer, check.timeout_s))
     except TimeoutError:
         return CheckOutcome(
             "regex",

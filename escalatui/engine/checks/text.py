@@ -3,7 +3,6 @@ package, every draft; its `pattern`s time-limited like `regex` checks)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
@@ -14,6 +13,7 @@ from typing import Any
 from escalatui.config.jsonschema import validator_class
 from escalatui.config.models import ContainsCheck, JsonCheck
 from escalatui.config.patterns import compile_pattern, search
+from escalatui.engine.checks.regex import off_loop
 from escalatui.engine.events import CheckOutcome
 
 __all__ = ["check_contains", "check_json", "extract_json", "schema_errors"]
@@ -61,7 +61,8 @@ async def check_json(check: JsonCheck, answer: str) -> CheckOutcome:
         return CheckOutcome("json", True)
     limit = PATTERN_TIMEOUT_S + _chars(value) / PATTERN_CHARS_PER_S
     try:
-        problems = await asyncio.to_thread(schema_errors, value, check.json_schema, limit)
+        schema = check.json_schema
+        problems = await off_loop(lambda: schema_errors(value, schema, limit))
     except TimeoutError:
         return CheckOutcome("json", False, error=f"schema pattern timed out after {limit:.1f}s")
     if not problems:
