@@ -7,10 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from escalatui.clients.keys import KeyRing, default_key_env, key_for, ring_for
+from escalatui.clients.registry import provider_class
 from escalatui.config.models import ModelSpec, Task, UserConfig
-
-# Providers whose client cannot be made at all without a key.
-NEEDS_KEY = frozenset({"openrouter"})
 
 
 @dataclass(frozen=True)
@@ -72,12 +70,13 @@ def key_gaps(task: Task, ring: KeyRing) -> list[KeyGap]:
     gaps = []
     for name, role in used_models(task):
         spec: ModelSpec = task.models[name]
-        choice = key_for(spec, ring_for(ring, name, spec))
+        facts = provider_class(spec.provider)
+        choice = key_for(spec, ring_for(ring, name, spec), facts)
         if choice.key:
             continue
-        env = spec.api_key_env or default_key_env(spec)
-        if spec.provider not in NEEDS_KEY and not spec.api_key_env:
+        env = spec.api_key_env or default_key_env(spec, facts)
+        if not facts.key_required and not spec.api_key_env:
             continue  # a local server that needs no key
         withheld = choice.withheld is not None
-        gaps.append(KeyGap(name, role, env, spec.provider in NEEDS_KEY, withheld))
+        gaps.append(KeyGap(name, role, env, facts.key_required, withheld))
     return gaps

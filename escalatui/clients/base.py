@@ -5,10 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 if TYPE_CHECKING:
     from escalatui.clients.gate import ModelGate
+    from escalatui.clients.keys import KeyRing
+    from escalatui.config.models import ModelSpec
 
 ErrorKind = Literal[
     "auth",
@@ -71,12 +73,41 @@ class ProviderError(Exception):
 
 
 class ChatClient(ABC):
-    """A model behind a provider. `stream` yields Chunks and raises ProviderError."""
+    """A model behind a provider. `stream` yields Chunks and raises ProviderError.
+
+    A provider describes itself in the class attributes below; clients/registry.py lists the
+    classes and derives everything the rest of the code asks about providers from them."""
 
     provider: str = "?"
+    """The `provider` name task files use."""
     simulated: bool = False
+    """Its answers are made up (always labelled so, and its `cost_usd` is its cost)."""
+    local: ClassVar[bool] = False
+    """Runs on the user's machine: free unless the model is given a price or a cost."""
+    needs_base_url: ClassVar[bool] = False
+    """A model must give `base_url` (the provider has no usual address)."""
+    needs_model: ClassVar[bool] = False
+    """A model must give `model` (the provider's own model id)."""
+    key_env: ClassVar[str | None] = None
+    """The environment variable its API key usually comes from."""
+    key_home: ClassVar[str | None] = None
+    """The provider's own address (scheme, host, port): its keys may always go there."""
+    key_required: ClassVar[bool] = False
+    """The provider refuses every request without a key (a run without one cannot start)."""
+    options: ClassVar[tuple[str, ...]] = ()
+    """`[models.X]` keys only this provider reads."""
+    warm_probe: ClassVar[str | None] = None
+    """Where `warm()` learns whether the model is loaded (None: it cannot say)."""
+    default_concurrency: ClassVar[int | None] = None
+    """Streams at once when a model sets no `max_concurrency` (None: no limit)."""
     gate: ModelGate | None = None
     """The model's shared limits, set by the pool; a client told to slow down holds it."""
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, ring: KeyRing) -> ChatClient:
+        """The client for a task's model; `ring` holds the user's keys and where they may go.
+        Every registered provider defines it (a wrapper or a test double need not)."""
+        raise ProviderError(f"{spec.provider}: no client can be built for it", kind="config")
 
     @abstractmethod
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:

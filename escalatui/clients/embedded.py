@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError
+from escalatui.clients.keys import KeyRing
 from escalatui.clients.openai import OpenAIClient
 from escalatui.clients.retry import RetryPolicy
 from escalatui.config.models import ModelSpec
@@ -208,6 +209,10 @@ class EmbeddedClient(ChatClient):
     """Streams from the in-process llama.cpp server through the OpenAI-compatible client."""
 
     provider = "embedded"
+    local = True
+    options = ("ctx_size", "idle_s")
+    warm_probe = "GET /props of the child server (`is_sleeping`)"
+    default_concurrency = 1  # one llama.cpp slot
 
     def __init__(
         self,
@@ -231,7 +236,7 @@ class EmbeddedClient(ChatClient):
         self._address: str | None = None
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec) -> EmbeddedClient:
+    def from_spec(cls, spec: ModelSpec, ring: KeyRing) -> EmbeddedClient:
         """The client for a task's `embedded` model (`model` is a GGUF path, or SmolLM2)."""
         return cls(
             spec.model,
@@ -240,11 +245,6 @@ class EmbeddedClient(ChatClient):
             idle_timeout_s=spec.idle_timeout_s,
             policy=RetryPolicy(max_retries=spec.max_retries),
         )
-
-    @property
-    def address(self) -> str | None:
-        """`http://127.0.0.1:PORT` of the running server, None before the first request."""
-        return self._address
 
     def _server(self) -> EmbeddedServer | None:
         return _servers.get((self.gguf, self.ctx_size, self.idle_s))

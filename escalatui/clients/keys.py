@@ -12,20 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from escalatui.clients.transport import host_of
 from escalatui.config.models import ModelSpec
 
-DEFAULT_KEY_ENV = {"openrouter": "OPENROUTER_API_KEY"}
-KEY_ENV_NAMES = ("OPENROUTER_API_KEY", "OPENAI_API_KEY")
-HOMES = {
-    "openrouter": "https://openrouter.ai",
-    "openai": "https://api.openai.com",
-    "ollama": "http://127.0.0.1:11434",
-    "lmstudio": "http://127.0.0.1:1234",
-}
-"""The provider's own address (scheme, host, port): its keys may always go there."""
+if TYPE_CHECKING:
+    from escalatui.clients.base import ChatClient
+
+    Facts = type[ChatClient]
+    """A client class: its `key_env`, `key_home` and `key_required` say where its keys live."""
 
 
 @dataclass(frozen=True)
@@ -50,13 +47,14 @@ class KeyChoice:
     """Why a key that exists is not sent (never the key itself)."""
 
 
-def default_key_env(spec: ModelSpec) -> str | None:
-    """The provider's usual variable. OPENAI_API_KEY only for OpenAI's own API: a local server
-    that calls itself `openai` must not receive the user's OpenAI key."""
-    if spec.provider == "openai":
-        host = urlsplit(spec.base_url or "").hostname or ""
-        return "OPENAI_API_KEY" if host == "api.openai.com" else None
-    return DEFAULT_KEY_ENV.get(spec.provider)
+def default_key_env(spec: ModelSpec, facts: Facts) -> str | None:
+    """The provider's usual variable. A provider that works without a key gets it only at its
+    own host: a local server that calls itself `openai` must not receive the user's OpenAI key.
+    One that insists on a key always names it (and a foreign base_url has it withheld, said)."""
+    if facts.key_env is None or facts.key_required:
+        return facts.key_env
+    host = urlsplit(spec.base_url or "").hostname or ""
+    return facts.key_env if host == urlsplit(facts.key_home or "").hostname else None
 
 
 def _trusted(host: str, port: int | None, entries: Sequence[str]) -> bool:
@@ -83,23 +81,22 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def destination_ok(
-    provider: str, base_url: str | None, trusted_hosts: Sequence[str]
+    home: str | None, base_url: str | None, trusted_hosts: Sequence[str]
 ) -> tuple[bool, str]:
-    """(may a key go to this base_url, the host as people say it). No base_url means the
-    provider's own default address."""
+    """(may a key go to this base_url, the host as people say it). `home` is the provider's own
+    address (`key_home`); no base_url means the provider's own default address."""
     if not base_url:
         return True, ""
     try:
         origin = _origin(base_url)
     except ValueError:  # a port that is not a number
         return False, host_of(base_url)
-    home = HOMES.get(provider)
     at_home = home is not None and origin == _origin(home)
     return at_home or _trusted(origin[1], origin[2], trusted_hosts), host_of(base_url)
 
 
-def _withheld(spec: ModelSpec, source: str, where: str) -> str:
-    home = host_of(HOMES[spec.provider]) if spec.provider in HOMES else None
+def _withheld(spec: ModelSpec, facts: Facts, source: str, where: str) -> str:
+    home = host_of(facts.key_home) if facts.key_home else None
     why = f"it is the key for {home}" if home else "keys go only to hosts your config trusts"
     if spec.api_key_env and source == spec.api_key_env:
         why = f"the task file names it, and may send a key only to {home or 'trusted hosts'}"
@@ -129,12 +126,10 @@ def _host(url: str | None) -> str:
     return f"{host}:{port}" if port else host
 
 
-def key_for(spec: ModelSpec, ring: KeyRing | Mapping[str, str]) -> KeyChoice:
-    """The key for a model: `api_key_env`, the provider's variable, then the config; withheld
-    when the model points somewhere the key may not go."""
-    if not isinstance(ring, KeyRing):
-        ring = KeyRing(config_keys=ring)
-    env = spec.api_key_env or default_key_env(spec)
+def key_for(spec: ModelSpec, ring: KeyRing, facts: Facts) -> KeyChoice:
+    """The key for a model of provider `facts`: `api_key_env`, the provider's variable, then the
+    config; withheld when the model points somewhere the key may not go."""
+    env = spec.api_key_env or default_key_env(spec, facts)
     key: str | None = None
     source = f"the key from [keys] {spec.provider} in the user config"
     if env and os.environ.get(env, "").strip():
@@ -143,15 +138,18 @@ def key_for(spec: ModelSpec, ring: KeyRing | Mapping[str, str]) -> KeyChoice:
         key = ring.config_keys[spec.provider]
     if key is None:
         return KeyChoice(None, env or source)
-    allowed, where = destination_ok(spec.provider, spec.base_url, ring.trusted_hosts)
+    allowed, where = destination_ok(facts.key_home, spec.base_url, ring.trusted_hosts)
     if allowed:
         return KeyChoice(key, source)
-    return KeyChoice(None, source, _withheld(spec, source, where))
+    return KeyChoice(None, source, _withheld(spec, facts, source, where))
 
 
-def known_secrets(config_keys: Mapping[str, str], specs: Mapping[str, ModelSpec]) -> list[str]:
-    """Every key value this process might hold, longest first (for redaction)."""
-    names = set(KEY_ENV_NAMES) | {s.api_key_env for s in specs.values() if s.api_key_env}
+def known_secrets(
+    config_keys: Mapping[str, str], specs: Mapping[str, ModelSpec], env_names: Sequence[str]
+) -> list[str]:
+    """Every key value this process might hold, longest first (for redaction): the variables
+    `env_names` (every provider's `key_env`), each model's `api_key_env`, the config's keys."""
+    names = set(env_names) | {s.api_key_env for s in specs.values() if s.api_key_env}
     values = [os.environ.get(n, "") for n in names] + list(config_keys.values())
     values = [v.strip() for v in values] + values
     return sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)

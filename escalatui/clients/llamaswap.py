@@ -13,6 +13,10 @@ class LlamaSwapClient(OpenAIClient):
     """A model behind llama-swap."""
 
     provider = "llama-swap"
+    local = True
+    key_env = None
+    key_home = None
+    warm_probe = "GET /running"
 
     async def warm(self) -> bool | None:
         """True when the model is `ready`; False when starting, stopping or not running; None

@@ -20,6 +20,11 @@ class LMStudioClient(OpenAIClient):
     """A model served by LM Studio (default http://127.0.0.1:1234)."""
 
     provider = "lmstudio"
+    local = True
+    needs_base_url = False
+    key_env = None
+    key_home = "http://127.0.0.1:1234"
+    warm_probe = "GET /api/v1/models, else /api/v0/models"
     default_base_url = "http://127.0.0.1:1234"
 
     async def warm(self) -> bool | None:

@@ -18,6 +18,11 @@ class OllamaClient(OpenAIClient):
     """A model served by Ollama (default http://127.0.0.1:11434)."""
 
     provider = "ollama"
+    local = True
+    needs_base_url = False
+    key_env = None
+    key_home = "http://127.0.0.1:11434"
+    warm_probe = "GET /api/ps"
     default_base_url = "http://127.0.0.1:11434"
 
     async def warm(self) -> bool | None:

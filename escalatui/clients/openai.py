@@ -50,6 +50,10 @@ class OpenAIClient(ChatClient):
     """Any server that speaks OpenAI's streaming chat completions."""
 
     provider = "openai"
+    needs_base_url = True
+    needs_model = True
+    key_env: ClassVar[str | None] = "OPENAI_API_KEY"
+    key_home: ClassVar[str | None] = "https://api.openai.com"
     default_base_url: ClassVar[str | None] = None
     advice: Mapping[str, str] = ADVICE
     """Next steps added to error messages, by error kind."""
@@ -93,16 +97,13 @@ class OpenAIClient(ChatClient):
             verify=tls_context(),
         )
 
-    key_required: ClassVar[bool] = False
-    """The provider refuses every request without a key."""
-
     @classmethod
-    def from_spec(cls, spec: ModelSpec, keys: KeyRing | Mapping[str, str]) -> ChatClient:
+    def from_spec(cls, spec: ModelSpec, ring: KeyRing) -> ChatClient:
         """The client for a task's model (the key from the environment or the user config,
         sent only where keys.py allows)."""
         if not spec.model:
             raise ProviderError(f"{spec.provider}: `model` is required", kind="config")
-        choice = key_for(spec, keys)
+        choice = key_for(spec, ring, cls)
         if choice.withheld and (cls.key_required or spec.api_key_env):
             raise ProviderError(f"{spec.provider}: {choice.withheld}", kind="config")
         client = cls(

@@ -25,6 +25,9 @@ class OpenRouterClient(OpenAIClient):
     """OpenRouter's OpenAI-compatible API; a key is required."""
 
     provider = "openrouter"
+    needs_base_url = False
+    key_env = "OPENROUTER_API_KEY"
+    key_home = "https://openrouter.ai"
     key_required = True
     default_base_url = "https://openrouter.ai/api/v1"
     advice = {

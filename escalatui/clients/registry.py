@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from escalatui.clients.base import ChatClient
 from escalatui.clients.embedded import EmbeddedClient
 from escalatui.clients.gate import GatedClient, ModelGate
-from escalatui.clients.keys import KeyRing, key_for, known_secrets, ring_for
+from escalatui.clients.keys import KeyRing, ring_for
+from escalatui.clients.keys import known_secrets as secrets_among
 from escalatui.clients.llamaswap import LlamaSwapClient
 from escalatui.clients.lmstudio import LMStudioClient
 from escalatui.clients.ollama import OllamaClient
@@ -16,41 +17,43 @@ from escalatui.clients.openrouter import OpenRouterClient
 from escalatui.clients.sim import SimClient
 from escalatui.config.models import ModelSpec
 
-__all__ = ["PROVIDERS", "ClientPool", "api_key", "known_secrets"]
+__all__ = ["CLIENTS", "PROVIDERS", "ClientPool", "known_secrets", "provider_class"]
 
+CLIENTS: tuple[type[ChatClient], ...] = (
+    OpenAIClient,
+    OpenRouterClient,
+    OllamaClient,
+    LlamaSwapClient,
+    LMStudioClient,
+    EmbeddedClient,
+    SimClient,
+)
+"""Every provider: a new one is its module (a ChatClient subclass describing itself in its class
+attributes, see base.py) plus one line here, and its name in config.models.Provider."""
 
-def api_key(spec: ModelSpec, config_keys: Mapping[str, str]) -> str | None:
-    """The key for a model: its `api_key_env`, the provider's default variable, the config
-    (None when it may not go to the model's host)."""
-    return key_for(spec, config_keys).key
-
-
-def _embedded(spec: ModelSpec, keys: KeyRing) -> ChatClient:
-    return EmbeddedClient.from_spec(spec)
-
-
-def _sim(spec: ModelSpec, keys: KeyRing) -> ChatClient:
-    return SimClient(spec)
-
+PROVIDERS: dict[str, type[ChatClient]] = {cls.provider: cls for cls in CLIENTS}
+KEY_ENV_NAMES = tuple(sorted({cls.key_env for cls in CLIENTS if cls.key_env}))
+"""Every provider's usual key variable: their values are redacted from everything written."""
 
 Factory = Callable[[ModelSpec, KeyRing], ChatClient]
-PROVIDERS: dict[str, Factory] = {
-    "openai": OpenAIClient.from_spec,
-    "openrouter": OpenRouterClient.from_spec,
-    "ollama": OllamaClient.from_spec,
-    "llama-swap": LlamaSwapClient.from_spec,
-    "lmstudio": LMStudioClient.from_spec,
-    "embedded": _embedded,
-    "sim": _sim,
-}
+
+
+def provider_class(name: str) -> type[ChatClient]:
+    """The client class of provider `name` (a name config.models.Provider allows)."""
+    return PROVIDERS[name]
+
+
+def known_secrets(config_keys: Mapping[str, str], specs: Mapping[str, ModelSpec]) -> list[str]:
+    """Every key value this process might hold, longest first (for redaction)."""
+    return secrets_among(config_keys, specs, KEY_ENV_NAMES)
 
 
 def concurrency_limit(spec: ModelSpec) -> int | None:
-    """Streams at once for a model: its `max_concurrency`, else 1 for the embedded server (one
-    llama.cpp slot), else no limit."""
+    """Streams at once for a model: its `max_concurrency`, else its provider's default (one
+    llama.cpp slot for `embedded`), else no limit."""
     if spec.max_concurrency is not None:
         return spec.max_concurrency
-    return 1 if spec.provider == "embedded" else None
+    return provider_class(spec.provider).default_concurrency
 
 
 class ClientPool:
@@ -69,7 +72,10 @@ class ClientPool:
         self.specs = specs
         self.keys = dict(keys or {})
         self.ring = KeyRing(self.keys, tuple(trusted_hosts), dict(own_specs or {}))
-        self.factories = {**PROVIDERS, **(factories or {})}
+        self.factories: dict[str, Factory] = {
+            name: cls.from_spec for name, cls in PROVIDERS.items()
+        }
+        self.factories.update(factories or {})
         self._clients: dict[str, ChatClient] = {}
         self.gates: dict[str, ModelGate] = {}
 

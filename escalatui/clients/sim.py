@@ -7,6 +7,7 @@ import importlib
 from collections.abc import AsyncIterator, Callable
 
 from escalatui.clients.base import ChatClient, ChatRequest, Chunk, ProviderError, Usage
+from escalatui.clients.keys import KeyRing
 from escalatui.config.models import ModelSpec
 
 Responder = Callable[[list[dict[str, str]]], str]
@@ -29,11 +30,19 @@ class SimClient(ChatClient):
 
     provider = "sim"
     simulated = True
+    local = True
+    options = ("responses", "respond", "delay_s", "chunk_chars", "cost_usd")
+    warm_probe = "itself: warm once it has answered"
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self.calls = 0
         self._loaded = False
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, ring: KeyRing) -> SimClient:
+        """A simulated model needs no key: `ring` is not read."""
+        return cls(spec)
 
     async def warm(self) -> bool:
         return self._loaded

@@ -3,9 +3,14 @@ these (field docstrings included), so every key is documented where it is define
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import shutil
+from collections.abc import Collection
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from escalatui.config.jsonschema import schema_problems
+from escalatui.config.patterns import flag_bits, pattern_error
 
 Provider = Literal["embedded", "openai", "openrouter", "ollama", "llama-swap", "lmstudio", "sim"]
 Approval = Literal["auto", "manual", "escalation"]
@@ -79,7 +84,16 @@ class ModelSpec(Strict):
     """Streams at once across a batch's items (default 1 for `embedded`, else no limit)."""
 
 
-class ContainsCheck(Strict):
+class CheckModel(Strict):
+    """Base of every check kind: its load-time validation beyond the field types."""
+
+    def problems(self, models: Collection[str]) -> list[tuple[str, str]]:
+        """(key under the check, message) for what would make the check fail before any model
+        is called; `models` are the task's model names."""
+        return []
+
+
+class ContainsCheck(CheckModel):
     """Passes when the answer contains `text`."""
 
     kind: Literal["contains"]
@@ -93,7 +107,7 @@ class ContainsCheck(Strict):
     what was missing)."""
 
 
-class RegexCheck(Strict):
+class RegexCheck(CheckModel):
     """Passes when `pattern` matches somewhere in the answer (`re.search`, time-limited)."""
 
     kind: Literal["regex"]
@@ -107,21 +121,28 @@ class RegexCheck(Strict):
     feedback: str | None = None
     """Feedback sent with the next attempt when the check fails."""
 
+    def problems(self, models: Collection[str]) -> list[tuple[str, str]]:
+        error = pattern_error(self.pattern, flag_bits(self.flags))
+        return [("pattern", f"regex does not compile: {error}")] if error else []
 
-class JsonCheck(Strict):
+
+class JsonCheck(CheckModel):
     """Passes when the answer is valid JSON, matching `schema` if given."""
 
     model_config = ConfigDict(populate_by_name=True)
     kind: Literal["json"]
     """The check kind."""
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
-    """A JSON Schema (as a TOML table) the answer must match; the supported keywords are
-    listed in docs/reference.md."""
+    """A JSON Schema (as a TOML table, any draft) the answer must match; its patterns are
+    time-limited (docs/reference.md)."""
     feedback: str | None = None
     """Feedback sent with the next attempt when the check fails (default: what is wrong)."""
 
+    def problems(self, models: Collection[str]) -> list[tuple[str, str]]:
+        return [] if self.json_schema is None else schema_problems(self.json_schema)
 
-class CommandCheck(Strict):
+
+class CommandCheck(CheckModel):
     """Runs `run` (argv, never a shell string) with the answer on stdin; exit 0 passes."""
 
     kind: Literal["command"]
@@ -137,8 +158,14 @@ class CommandCheck(Strict):
     feedback: str | None = None
     """Feedback sent when it fails, followed by the command's output (default: the exit code)."""
 
+    def problems(self, models: Collection[str]) -> list[tuple[str, str]]:
+        exe = self.run[0]
+        if "/" not in exe and shutil.which(exe) is None:
+            return [("run", f"command '{exe}' not found on PATH")]
+        return []
 
-class JudgeCheck(Strict):
+
+class JudgeCheck(CheckModel):
     """Asks an LLM judge whether the answer meets `criteria`; the verdict must be structured."""
 
     kind: Literal["judge"]
@@ -150,8 +177,14 @@ class JudgeCheck(Strict):
     feedback: str | None = None
     """Feedback sent when the judge fails the answer (default: the judge's own reason)."""
 
+    def problems(self, models: Collection[str]) -> list[tuple[str, str]]:
+        if self.model in models:
+            return []
+        defined = ", ".join(sorted(models)) or "none"
+        return [("model", f"unknown judge model '{self.model}' (defined: {defined})")]
 
-class PythonCheck(Strict):
+
+class PythonCheck(CheckModel):
     """Calls `module:function(answer, context)`; None passes, a string is the feedback."""
 
     kind: Literal["python"]
@@ -164,11 +197,18 @@ class PythonCheck(Strict):
     """Feedback sent instead of the function's own string when it fails."""
 
 
+# Every check kind: a new one is its model above plus its place in this union, and its runner
+# in escalatui/engine/checks/__init__.py (RUNNERS, keyed by the same kinds).
 Check = Annotated[
     ContainsCheck | RegexCheck | JsonCheck | CommandCheck | JudgeCheck | PythonCheck,
     Field(discriminator="kind"),
 ]
-CHECK_KINDS = ("contains", "regex", "json", "command", "judge", "python")
+CHECK_MODELS: dict[str, type[CheckModel]] = {
+    get_args(model.model_fields["kind"].annotation)[0]: model
+    for model in get_args(get_args(Check)[0])
+}
+"""Each check kind's model, by `kind`, in the order of the union."""
+CHECK_KINDS = tuple(CHECK_MODELS)
 
 
 class Step(Strict):

@@ -20,14 +20,9 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
 from escalatui.config.models import (
-    CommandCheck,
-    ContainsCheck,
-    JsonCheck,
-    JudgeCheck,
+    CHECK_MODELS,
     ModelSpec,
     Provider,
-    PythonCheck,
-    RegexCheck,
     Step,
     Task,
     UserConfig,
@@ -38,12 +33,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "task": Task,
     "step": Step,
     "model": ModelSpec,
-    "check-contains": ContainsCheck,
-    "check-regex": RegexCheck,
-    "check-json": JsonCheck,
-    "check-command": CommandCheck,
-    "check-judge": JudgeCheck,
-    "check-python": PythonCheck,
+    **{f"check-{kind}": model for kind, model in CHECK_MODELS.items()},
     "user-config": UserConfig,
 }
 

@@ -10,26 +10,12 @@ from pydantic import BaseModel
 
 from escalatui.config.models import (
     CHECK_KINDS,
-    CommandCheck,
-    ContainsCheck,
-    JsonCheck,
-    JudgeCheck,
+    CHECK_MODELS,
     ModelSpec,
-    PythonCheck,
-    RegexCheck,
     Step,
     Task,
     UserConfig,
 )
-
-CHECK_MODELS: dict[str, type[BaseModel]] = {
-    "contains": ContainsCheck,
-    "regex": RegexCheck,
-    "json": JsonCheck,
-    "command": CommandCheck,
-    "judge": JudgeCheck,
-    "python": PythonCheck,
-}
 
 
 def closest(word: str, known: Iterable[str]) -> str | None:

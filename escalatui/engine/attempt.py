@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from escalatui.clients.base import COMPLETE_REASONS, ChatClient, ChatRequest, Chunk, ProviderError
+from escalatui.clients.registry import provider_class
 from escalatui.config.models import ModelSpec
 from escalatui.engine.decisions import Decision, RunControl
 from escalatui.engine.events import (
@@ -22,7 +23,6 @@ from escalatui.engine.events import (
 )
 from escalatui.engine.money import known_cost
 
-LOCAL_PROVIDERS = frozenset({"embedded", "sim", "ollama", "llama-swap", "lmstudio"})
 _END = object()
 _DEADLINE = object()
 DEADLINE_GRACE_S = 1.0
@@ -109,9 +109,10 @@ class AttemptState:
         if self.reported_cost is not None:
             return self.reported_cost
         spec = self.spec
-        if spec.provider == "sim" and spec.cost_usd is not None:
+        provider = provider_class(spec.provider)
+        if provider.simulated and spec.cost_usd is not None:
             return spec.cost_usd  # simulated: known whether or not the stream got to its end
-        if spec.provider in LOCAL_PROVIDERS and spec.cost_usd is None:
+        if provider.local and spec.cost_usd is None:
             priced = spec.price_in_per_mtok is not None or spec.price_out_per_mtok is not None
             if not priced:
                 return 0.0

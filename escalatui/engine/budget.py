@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from escalatui.clients.registry import provider_class
 from escalatui.config.models import ModelSpec
-from escalatui.engine.attempt import LOCAL_PROVIDERS
 from escalatui.engine.money import known_cost
 from escalatui.formatting import usd
 
@@ -11,7 +11,7 @@ from escalatui.formatting import usd
 def is_paid(spec: ModelSpec) -> bool:
     """A cloud provider, or any model given a price or a simulated cost."""
     return (
-        spec.provider not in LOCAL_PROVIDERS
+        not provider_class(spec.provider).local
         or bool(spec.cost_usd)
         or bool(spec.price_in_per_mtok or spec.price_out_per_mtok)
     )

@@ -114,7 +114,7 @@ async def test_cancel_mid_stream_stops_the_server_generating(fresh_servers: None
         return {**plain_body(request), "ignore_eos": True, "max_tokens": 1500}
 
     inner.body = endless  # type: ignore[method-assign]
-    address = client.address
+    address = client._running_address()
     assert address is not None
     got: list[str] = []
 

@@ -19,7 +19,7 @@ from fakeserver import END, FakeServer, Head, Reply, Request, Step
 from escalatui.clients.base import ProviderError
 from escalatui.clients.keys import destination_ok
 from escalatui.clients.openai import OpenAIClient
-from escalatui.clients.registry import ClientPool
+from escalatui.clients.registry import ClientPool, provider_class
 from escalatui.config import ConfigError, load_task
 from escalatui.config.models import ModelSpec
 
@@ -74,7 +74,7 @@ def withheld(port: int, source: str = "OPENROUTER_API_KEY") -> str:
     ],
 )
 def test_the_providers_own_host(provider: str, url: str | None, ok: bool) -> None:
-    assert destination_ok(provider, url, ())[0] is ok
+    assert destination_ok(provider_class(provider).key_home, url, ())[0] is ok
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_the_providers_own_host(provider: str, url: str | None, ok: bool) -> Non
     ],
 )
 def test_trusted_hosts_entries(entries: list[str], url: str, ok: bool) -> None:
-    assert destination_ok("openrouter", url, entries)[0] is ok
+    assert destination_ok("https://openrouter.ai", url, entries)[0] is ok
 
 
 async def test_the_default_key_is_withheld_from_a_foreign_host(

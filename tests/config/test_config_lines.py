@@ -51,8 +51,7 @@ def test_every_error_names_its_line(tmp_path: Path, capsys) -> None:
         f"{path}:2: chain: unknown model 'ghost' (defined: a)",
         f"{path}:3: (top level): unknown key 'colour'",
         f"{path}:8: models.a: unknown key 'temprature'; did you mean `temperature`?",
-        f"{path}:22: steps.0.checks.1.pattern: regex does not compile: missing ), "
-        "unterminated subpattern at position 0",
+        f"{path}:22: steps.0.checks.1.pattern: regex does not compile: missing ) at position 1",
         f"{path}:26: steps.1.prompt: {{steps.nine}}: no earlier step named 'nine'",
         f"{path}:27: steps.1: unknown key 'retires'; did you mean `retries`?",
         f"{path}:28: steps.1.checks.0.model: required key is missing",

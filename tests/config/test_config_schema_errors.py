@@ -167,8 +167,7 @@ def test_every_schema_error_at_once_with_the_semantic_ones(tmp_path: Path) -> No
         "'llama-swap', 'lmstudio' or 'sim'",
         "steps.0.prompt: unknown placeholder '{nope}' (known: {input}, {previous}, "
         "{steps.NAME}, {item.KEY}; write {{ }} for literal braces)",
-        "steps.0.checks.0.pattern: regex does not compile: missing ), unterminated "
-        "subpattern at position 0",
+        "steps.0.checks.0.pattern: regex does not compile: missing ) at position 1",
         "steps.0.checks.1.pattern: Input should be a valid string",
         "steps.0.checks.2.model: unknown judge model 'ghost' (defined: a, b)",
         "steps.1.prompt: {steps.three}: no earlier step named 'three'",

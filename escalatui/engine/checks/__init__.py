@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from escalatui.clients.registry import ClientPool
-from escalatui.config.models import (
-    CommandCheck,
-    ContainsCheck,
-    JsonCheck,
-    JudgeCheck,
-    PythonCheck,
-    RegexCheck,
-)
+from escalatui.config.models import Check, JudgeCheck
 from escalatui.engine.checks.command import check_command
 from escalatui.engine.checks.judge import check_judge
 from escalatui.engine.checks.pycall import check_python
-from escalatui.engine.checks.regex import RegexWorker, check_regex
+from escalatui.engine.checks.regex import check_regex
 from escalatui.engine.checks.text import check_contains, check_json
 from escalatui.engine.events import CheckOutcome
 
-AnyCheck = ContainsCheck | RegexCheck | JsonCheck | CommandCheck | JudgeCheck | PythonCheck
+AnyCheck = Check
 
 
 class CheckRunner:
-    """Holds what checks share in a run: the regex worker, the judge clients, the task dir."""
+    """Holds what checks share in a run: the judge clients and the task dir."""
 
     def __init__(self, pool: ClientPool, base_dir: Path | None = None) -> None:
         self.pool = pool
         self.base_dir = base_dir
-        self.regex = RegexWorker()
 
     async def run(
         self, checks: list[AnyCheck], answer: str, context: dict[str, Any]
@@ -49,31 +42,43 @@ class CheckRunner:
 
     async def _one(self, check: AnyCheck, answer: str, context: dict[str, Any]) -> CheckOutcome:
         try:
-            match check:
-                case ContainsCheck():
-                    return check_contains(check, answer)
-                case RegexCheck():
-                    return await check_regex(check, answer, self.regex)
-                case JsonCheck():
-                    return await check_json(check, answer, self.regex)
-                case CommandCheck():
-                    return await check_command(check, answer, self.base_dir)
-                case PythonCheck():
-                    return await check_python(check, answer, context, self.base_dir)
-                case JudgeCheck():
-                    client = self.pool.get(check.model)
-                    return await check_judge(
-                        check,
-                        answer,
-                        str(context.get("input", "")),
-                        client,
-                        self.pool.specs[check.model],
-                    )
+            return await RUNNERS[check.kind](check, answer, context, self)
         except Exception as exc:  # a check never passes because it crashed
             return CheckOutcome(kind=check.kind, passed=False, error=f"{type(exc).__name__}: {exc}")
 
     async def aclose(self) -> None:
-        await self.regex.aclose()
+        """Nothing is held between checks now (regex searches run in threads); the runner still
+        calls this at the end of a run."""
+
+
+async def _contains(
+    check: Any, answer: str, context: dict[str, Any], run: CheckRunner
+) -> CheckOutcome:
+    return check_contains(check, answer)
+
+
+def _judge(
+    check: Any, answer: str, context: dict[str, Any], run: CheckRunner
+) -> Awaitable[CheckOutcome]:
+    task_input = str(context.get("input", ""))
+    return check_judge(
+        check, answer, task_input, run.pool.get(check.model), run.pool.specs[check.model]
+    )
+
+
+Run = Callable[[Any, str, dict[str, Any], CheckRunner], Awaitable[CheckOutcome]]
+RUNNERS: dict[str, Run] = {
+    "contains": _contains,
+    "regex": lambda check, answer, context, run: check_regex(check, answer),
+    "json": lambda check, answer, context, run: check_json(check, answer),
+    "command": lambda check, answer, context, run: check_command(check, answer, run.base_dir),
+    "python": lambda check, answer, context, run: check_python(
+        check, answer, context, run.base_dir
+    ),
+    "judge": _judge,
+}
+"""How each check kind runs, keyed by the `kind`s of config.models.CHECK_MODELS (a test keeps
+the two key sets equal): (check, answer, the step's context, the run's shared parts)."""
 
 
 def feedback_of(outcomes: list[CheckOutcome]) -> str | None:

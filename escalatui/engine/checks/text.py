@@ -1,21 +1,25 @@
-"""Checks on the answer's text: `contains` and `json` (with a small JSON Schema subset)."""
+"""Checks on the answer's text: `contains`, and `json` (JSON Schema through the `jsonschema`
+package, every draft; its `pattern`s time-limited like `regex` checks)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
+import time
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
-from escalatui.config.jsonschema import TYPES
+from escalatui.config.jsonschema import validator_class
 from escalatui.config.models import ContainsCheck, JsonCheck
-from escalatui.engine.checks.regex import RegexWorker
+from escalatui.config.patterns import compile_pattern, search
+from escalatui.engine.checks.regex import off_loop
 from escalatui.engine.events import CheckOutcome
 
 __all__ = ["check_contains", "check_json", "extract_json", "schema_errors"]
 
 PATTERN_TIMEOUT_S = 2.0
-"""Time for all of a schema's `pattern` searches on one answer (they run in the regex worker)."""
+"""Time for all of a schema's `pattern` searches on one answer."""
 PATTERN_CHARS_PER_S = 1_000_000
 """Plus one second per this many characters searched: a large answer takes linear time, which
 is not the runaway (exponential) backtracking the limit is there to stop."""
@@ -42,9 +46,9 @@ def extract_json(answer: str) -> str:
     return fence.group(1) if fence else text
 
 
-async def check_json(check: JsonCheck, answer: str, worker: RegexWorker) -> CheckOutcome:
+async def check_json(check: JsonCheck, answer: str) -> CheckOutcome:
     """Passes when the answer is JSON that fits the schema, if one is given. The schema's
-    `pattern`s run in the regex worker with a time limit: a model's string must not hang us."""
+    patterns stop after a time limit: a model's string must not hang us."""
     try:
         value = json.loads(extract_json(answer))
     except ValueError as exc:
@@ -60,11 +64,10 @@ async def check_json(check: JsonCheck, answer: str, worker: RegexWorker) -> Chec
         )
     if not check.json_schema:
         return CheckOutcome(kind="json", passed=True)
-    searches: list[tuple[str, str, str]] = []
-    problems = schema_errors(value, check.json_schema, "$", searches=searches)
-    limit = PATTERN_TIMEOUT_S + sum(len(text) for _, _, text in searches) / PATTERN_CHARS_PER_S
+    limit = PATTERN_TIMEOUT_S + _chars(value) / PATTERN_CHARS_PER_S
     try:
-        problems += await _pattern_errors(searches, worker, limit)
+        schema = check.json_schema
+        problems = await off_loop(lambda: schema_errors(value, schema, limit))
     except TimeoutError:
         return CheckOutcome(
             kind="json", passed=False, error=f"schema pattern timed out after {limit:.1f}s"
@@ -81,93 +84,120 @@ async def check_json(check: JsonCheck, answer: str, worker: RegexWorker) -> Chec
     )
 
 
-async def _pattern_errors(
-    searches: list[tuple[str, str, str]], worker: RegexWorker, limit_s: float
-) -> list[str]:
-    """Run the deferred `pattern` searches, one round trip per pattern; TimeoutError past
-    `limit_s` in all."""
-    by_pattern: dict[str, list[tuple[str, str]]] = {}
-    for path, pattern, text in searches:
-        by_pattern.setdefault(pattern, []).append((path, text))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    errors: list[str] = []
-    for pattern, found in by_pattern.items():
-        left = deadline - loop.time()
-        if left <= 0:
-            raise TimeoutError
-        # JSON Schema patterns are unanchored, with default flags (no multi-line ^ and $).
-        matches = await worker.search_many(pattern, [t for _, t in found], left)
-        errors += [
-            f"{p}: does not match {pattern!r}"
-            for (p, _), ok in zip(found, matches, strict=True)
-            if not ok
-        ]
-    return errors
+def _chars(value: Any) -> int:
+    """Characters of text in a JSON value (what patterns may search), without recursion."""
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += sum(len(k) for k in item)
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+    return total
+
+
+MAX_ERRORS = 50
+"""Schema errors collected from one answer (five are shown); a huge bad answer stops early."""
+MAX_DETAIL = 200
+"""Characters of one error message: a message may quote the model's value."""
 
 
 def schema_errors(
-    value: Any,
-    schema: dict[str, Any],
-    path: str,
-    depth: int = 0,
-    searches: list[tuple[str, str, str]] | None = None,
+    value: Any, schema: dict[str, Any], limit_s: float = PATTERN_TIMEOUT_S
 ) -> list[str]:
-    """Where `value` breaks `schema`, as `$.a.0: problem` strings. With `searches`, `pattern`
-    keywords are not run here but collected as (path, pattern, text) for the caller to run."""
-    if depth > 100:
-        return [f"{path}: nested too deeply"]
-    kind = schema.get("type")
-    if kind is not None:
-        kinds = kind if isinstance(kind, list) else [kind]
-        ok = any(
-            isinstance(value, TYPES.get(k, ()))
-            and not (k in ("number", "integer") and isinstance(value, bool))
-            for k in kinds
-        )
-        if not ok:
-            return [f"{path}: expected {' or '.join(kinds)}"]
-    errors: list[str] = []
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{path}: must be one of {schema['enum']}")
-    if "const" in schema and value != schema["const"]:
-        errors.append(f"{path}: must be {schema['const']!r}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            errors.append(f"{path}: below {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            errors.append(f"{path}: above {schema['maximum']}")
-    if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0):
-            errors.append(f"{path}: shorter than {schema['minLength']}")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            errors.append(f"{path}: longer than {schema['maxLength']}")
-        if "pattern" in schema:
-            if searches is not None:
-                searches.append((path, str(schema["pattern"]), value))
-            elif not re.search(schema["pattern"], value):
-                errors.append(f"{path}: does not match {schema['pattern']!r}")
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            errors.append(f"{path}: fewer than {schema['minItems']} items")
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errors.append(f"{path}: more than {schema['maxItems']} items")
-        if isinstance(schema.get("items"), dict):
-            for i, item in enumerate(value):
-                errors += schema_errors(item, schema["items"], f"{path}.{i}", depth + 1, searches)
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            if key not in value:
-                errors.append(f"{path}: missing key {key!r}")
-        props = schema.get("properties") or {}
-        for key, sub in props.items():
-            if key in value and isinstance(sub, dict):
-                errors += schema_errors(value[key], sub, f"{path}.{key}", depth + 1, searches)
-        extra = schema.get("additionalProperties", True)
-        for key in value:
-            if key not in props:
-                if extra is False:
-                    errors.append(f"{path}: unexpected key {key!r}")
-                elif isinstance(extra, dict):
-                    errors += schema_errors(value[key], extra, f"{path}.{key}", depth + 1, searches)
-    return errors
+    """Where `value` breaks `schema`, as `$.a.0: problem` strings. Raises TimeoutError when the
+    schema's patterns together search for longer than `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    compiled: dict[str, Any] = {}
+
+    def matches(pattern: str, text: str) -> bool:
+        # JSON Schema patterns are unanchored, with default flags (no multi-line ^ and $).
+        if pattern not in compiled:
+            compiled[pattern] = compile_pattern(pattern)
+        return search(compiled[pattern], text, deadline - time.monotonic())
+
+    validator = _timed(validator_class(schema), matches)(schema)
+    try:
+        found = list(islice(validator.iter_errors(value), MAX_ERRORS))
+    except RecursionError:
+        return ["$: nested too deeply"]
+    found.sort(key=lambda e: [str(p) for p in e.absolute_path])
+    return [f"{_path(e.absolute_path)}: {_message(e)}" for e in found]
+
+
+def _path(parts: Any) -> str:
+    return "$" + "".join(f".{p}" for p in parts)
+
+
+_WORDS = {
+    "minLength": "shorter than {}",
+    "maxLength": "longer than {}",
+    "minItems": "fewer than {} items",
+    "maxItems": "more than {} items",
+    "minimum": "below {}",
+    "maximum": "above {}",
+    "enum": "must be one of {}",
+    "const": "must be {!r}",
+}
+"""Plain words for the common keywords (jsonschema's own messages quote the value, which may be
+the model's whole answer)."""
+
+
+def _message(error: Any) -> str:
+    keyword, wanted = error.validator, error.validator_value
+    if keyword in _WORDS:
+        return _WORDS[keyword].format(wanted)
+    if keyword == "required":
+        return f"missing key {error.message.rsplit(' is a required property', 1)[0]}"
+    if keyword == "pattern":
+        return f"does not match {wanted!r}"
+    if keyword == "type":
+        return "expected " + (" or ".join(wanted) if isinstance(wanted, list) else str(wanted))
+    message = str(error.message)
+    return message if len(message) <= MAX_DETAIL else message[:MAX_DETAIL] + "..."
+
+
+def _timed(cls: Any, matches: Any) -> Any:
+    """`cls` with `pattern` and `patternProperties` searched by `matches` (time-limited, with
+    `re` semantics) instead of jsonschema's own unlimited `re.search`."""
+    from jsonschema import ValidationError, validators  # noqa: PLC0415  (lazy: start-up)
+
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Iterator[Any]:
+        if validator.is_type(instance, "string") and not matches(patrn, instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    def pattern_properties(
+        validator: Any, properties: dict[str, Any], instance: Any, schema: Any
+    ) -> Iterator[Any]:
+        if not validator.is_type(instance, "object"):
+            return
+        for patrn, subschema in properties.items():
+            for key, item in instance.items():
+                if matches(patrn, key):
+                    yield from validator.descend(item, subschema, path=key, schema_path=patrn)
+
+    def additional_properties(
+        validator: Any, extra: Any, instance: Any, schema: dict[str, Any]
+    ) -> Iterator[Any]:
+        if not validator.is_type(instance, "object"):
+            return
+        known = schema.get("properties") or {}
+        patterns = schema.get("patternProperties") or {}
+        keys = [k for k in instance if k not in known and not any(matches(p, k) for p in patterns)]
+        for key in keys:
+            if validator.is_type(extra, "object"):
+                yield from validator.descend(instance[key], extra, path=key)
+            elif extra is False:
+                yield ValidationError(f"unexpected key {key!r}")
+
+    return validators.extend(
+        cls,
+        {
+            "pattern": pattern,
+            "patternProperties": pattern_properties,
+            "additionalProperties": additional_properties,
+        },
+    )
