@@ -19,7 +19,7 @@ COLUMNS = ("#", "step", "model", "verdict", "by", "time", "tokens", "cost", "war
 WIDTHS = {
     "#": 2,
     "step": 10,
-    "model": 18,
+    "model": 22,  # room for `strong-sim (simulated)`
     "verdict": 8,
     "by": 9,
     "time": 7,
@@ -67,7 +67,7 @@ class History(DataTable[Text]):
         cells = [
             str(a.attempt),
             one_line(a.step, 10),
-            one_line(a.model, 18) if not a.simulated else f"{one_line(a.model, 12)} ({SIMULATED})",
+            one_line(a.model, 22) if not a.simulated else f"{one_line(a.model, 10)} ({SIMULATED})",
         ]
         row = [Text(c) for c in cells]
         row.append(Text(a.verdict, style=_verdict_style(a.verdict)))
