@@ -50,7 +50,7 @@ def known_secrets(config_keys: Mapping[str, str], specs: Mapping[str, ModelSpec]
 
 def concurrency_limit(spec: ModelSpec) -> int | None:
     """Streams at once for a model: its `max_concurrency`, else its provider's default (one
-    llama.cpp slot for `embedded`), else no limit."""
+    llama.cpp slot for `embedded`, the HTTP connection limit for servers), else no limit."""
     if spec.max_concurrency is not None:
         return spec.max_concurrency
     return provider_class(spec.provider).default_concurrency

@@ -81,7 +81,8 @@ class ModelSpec(Strict):
     label: str | None = None
     """Display name shown next to the model."""
     max_concurrency: int | None = Field(default=None, ge=1)
-    """Streams at once across a batch's items (default 1 for `embedded`, else no limit)."""
+    """Streams at once across a batch's items (default 1 for `embedded`, 100 for servers over
+    HTTP, no limit for `sim`)."""
 
 
 class CheckModel(Strict):

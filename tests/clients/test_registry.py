@@ -60,7 +60,8 @@ def test_facts_the_rest_of_the_code_reads() -> None:
     assert provider_class("lmstudio").key_env is None
     assert provider_class("llama-swap").key_env is None
     assert concurrency_limit(ModelSpec(provider="embedded")) == 1
-    assert concurrency_limit(ModelSpec(provider="ollama", model="m")) is None
+    assert concurrency_limit(ModelSpec(provider="ollama", model="m")) == 100  # the HTTP pool
+    assert concurrency_limit(ModelSpec(provider="sim", responses=["x"])) is None
     assert not is_paid(ModelSpec(provider="ollama", model="m"))
     assert is_paid(ModelSpec(provider="openai", model="m", base_url="http://x"))
 
