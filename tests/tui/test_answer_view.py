@@ -3,6 +3,7 @@ each check on screen, every step in the chain panel, `c` to copy, and every size
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,19 @@ def test_a_long_rendered_answer_is_redrawn_less_often() -> None:
     budget = STEADY_CHARS / FRAME_S
     for chars in range(0, LIVE_CHARS + 1, 500):
         assert chars / frame_delay(chars) <= budget + 1e-6
+
+
+async def test_quitting_mid_stream_leaves_no_markdown_stream_running(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    """A rendered answer's stream task stops with its view (else "Task was destroyed but it is
+    pending" is printed on the terminal after quitting)."""
+    slow = sim("word " * 400, chunk_chars=5, delay_s=0.01)
+    app = run_app(task(tmp_path, {"m": slow}), session_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        answer_view = view(app).answer
+        await wait_for(pilot, lambda: answer_view._markdown_stream is not None, "a live stream")
+        stream = answer_view._markdown_stream
+        await pilot.press("q")
+    assert stream is not None and answer_view._markdown_stream is None
+    assert all(t.done() for t in asyncio.all_tasks() if "MarkdownStream" in repr(t.get_coro()))

@@ -148,7 +148,11 @@ class AnswerView(Vertical):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        self.call_later(self._stop_stream)  # its task would otherwise outlive the view
         self._show()
+
+    async def on_unmount(self) -> None:
+        await self._stop_stream()  # quitting mid-stream: no task is left pending at exit
 
     async def _stop_stream(self) -> None:
         if self._markdown_stream is not None:
