@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -22,7 +21,7 @@ from escalatui.tui.display import screen_text
 from escalatui.tui.messages import EngineEvent
 from escalatui.tui.screens.attempt import AttemptScreen
 from escalatui.tui.screens.feedback import FeedbackResult, FeedbackScreen
-from escalatui.tui.screens.run import DECISION_ACTIONS
+from escalatui.tui.screens.run import DECISION_ACTIONS, decision_bindings
 from escalatui.tui.widgets.history import History
 from escalatui.tui.widgets.run_view import RunView
 from escalatui.tui.widgets.totals import Totals
@@ -34,14 +33,7 @@ if TYPE_CHECKING:
 class BatchItemScreen(Screen[None]):
     """A batch item's live run; Escape goes back to the batch."""
 
-    BINDINGS = [
-        Binding("a", "decide('approve')", "Approve", id="approve"),
-        Binding("r", "decide('retry')", "Retry", id="retry"),
-        Binding("e", "decide('escalate')", "Escalate", id="escalate"),
-        Binding("f", "edit_feedback", "Feedback", id="feedback"),
-        Binding("x", "decide('abort')", "Abort item", id="abort"),
-        Binding("escape", "back", "Batch", id="back"),
-    ]
+    BINDINGS = decision_bindings(abort="Abort item", back="Batch")
 
     def __init__(self, batch_screen: BatchScreen, item_id: str, queued: bool = False) -> None:
         super().__init__()

@@ -7,7 +7,7 @@ import time
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
@@ -39,17 +39,23 @@ DECISION_ACTIONS: dict[Action, str] = {
 }
 
 
-class RunScreen(Screen[None]):
-    """A live run. The engine runs in a worker; keys answer it or interrupt it."""
-
-    BINDINGS = [
+def decision_bindings(*, abort: str, back: str) -> list[BindingType]:
+    """The keys of a screen where a person decides an attempt (a run, or a batch item): the
+    same ids everywhere, so a keymap moves them all; `abort` and `back` name what they do."""
+    return [
         Binding("a", "decide('approve')", "Approve", id="approve"),
         Binding("r", "decide('retry')", "Retry", id="retry"),
         Binding("e", "decide('escalate')", "Escalate", id="escalate"),
         Binding("f", "edit_feedback", "Feedback", id="feedback"),
-        Binding("x", "decide('abort')", "Abort", id="abort"),
-        Binding("escape", "back", "Home", id="back"),
+        Binding("x", "decide('abort')", abort, id="abort"),
+        Binding("escape", "back", back, id="back"),
     ]
+
+
+class RunScreen(Screen[None]):
+    """A live run. The engine runs in a worker; keys answer it or interrupt it."""
+
+    BINDINGS = decision_bindings(abort="Abort", back="Home")
 
     def __init__(
         self,
