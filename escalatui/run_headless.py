@@ -16,7 +16,12 @@ from escalatui.headless import HeadlessPrinter
 from escalatui.inert import inert
 from escalatui.run_session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, RunRequest, RunSession
 from escalatui.session import SessionWriteError
-from escalatui.terminal_decider import TerminalDecider, needs_person, no_person_message
+from escalatui.terminal_decider import (
+    TerminalDecider,
+    needs_person,
+    no_person_message,
+    stdin_is_terminal,
+)
 
 
 def run_headless(request: RunRequest, json_mode: bool) -> int:
@@ -25,7 +30,7 @@ def run_headless(request: RunRequest, json_mode: bool) -> int:
     decider: Decider | None = None
     mode = needs_person(request.loaded.task, request.approval)
     if mode is not None:
-        if not _stdin_is_terminal():
+        if not stdin_is_terminal():
             message = no_person_message(mode, request.approval is not None)
             print(f"error: {message}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -63,13 +68,6 @@ def _silence_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-
-
-def _stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin is not None and os.isatty(sys.stdin.fileno())
-    except (OSError, ValueError):
-        return False
 
 
 def _quietly(message: str) -> None:

@@ -7,9 +7,9 @@ attempts, or where none was observed, configured prices × the tokens the items 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
+from escalatui.engine.money import known_cost
 from escalatui.formatting import usd
 
 
@@ -81,13 +81,13 @@ class Ledger:
         figures = self.tiers.get(key) or self.tiers.setdefault(key, TierFigures(*key))
         figures.attempts += 1
         figures.accepted += fact.accepted
-        cost = _finite(fact.cost_usd)
+        cost = known_cost(fact.cost_usd)
         if cost is None:
             figures.unknown_costs += 1
             self.unknown_costs += 1
         else:
             figures.cost_usd += cost
-        check = _finite(fact.check_cost_usd) or 0.0
+        check = known_cost(fact.check_cost_usd) or 0.0
         self.cascade_usd += (cost or 0.0) + check
         self.checks_usd += check
         if fact.top:
@@ -187,9 +187,3 @@ def _unknown_why(step: str, price: TopPrice | None) -> str:
     if price is None:
         return f"no top-tier attempt on step {step!r} yet and no prices configured for it"
     return f"no token counts on step {step!r} yet"
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value) or value < 0:
-        return None
-    return value
