@@ -40,6 +40,8 @@ class BatchItemScreen(Screen[None]):
         self.batch_screen = batch_screen
         self.item_id = item_id
         self.queued = queued
+        # Named before the header watches it (see RunScreen).
+        self.sub_title = screen_text(batch_screen.batch_job.request.loaded.task.name)
         """Opened from the waiting queue: a decision moves on to the next waiting item."""
         self.view = RunView(batch_screen.display_format, id="run-view")
         self._backlog = batch_screen.events.get(item_id, [])

@@ -99,7 +99,6 @@ class HomeScreen(Screen[None]):
         if self._asking:
             self._asking = False
             return
-        self.app.sub_title = ""  # a run or replay named its task there
         self.action_reload()
 
     def on_resize(self, event: Resize) -> None:

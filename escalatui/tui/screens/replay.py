@@ -122,7 +122,10 @@ class ReplayScreen(Screen[None]):
         self.events = result.events
         self.times = times if times is not None else timeline(result.events)
         self._places = _places(result.events)
-        self._steps = next((len(e.steps) for e in self.events if isinstance(e, RunStarted)), 0)
+        started = next((e for e in self.events if isinstance(e, RunStarted)), None)
+        self._steps = len(started.steps) if started else 0
+        if started is not None:
+            self.sub_title = screen_text(started.task_name)
         self._attempts = sum(isinstance(e, AttemptStarted) for e in self.events)
         self.loaded = True
         for problem in result.problems:

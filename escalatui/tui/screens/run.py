@@ -64,6 +64,9 @@ class RunScreen(Screen[None]):
         from_home: bool = False,
     ) -> None:
         super().__init__()
+        # Named here, before the header watches it: a title set while the app quits would leave
+        # the header's update unawaited (a warning on the terminal).
+        self.sub_title = screen_text(request.loaded.task.name)
         self.display_format = display
         self.from_home = from_home
         self.view = RunView(display, id="run-view")

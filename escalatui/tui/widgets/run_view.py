@@ -20,7 +20,6 @@ from escalatui.engine.events import (
     AttemptStarted,
     Delta,
     Notice,
-    RunStarted,
 )
 from escalatui.formatting import provider_text, warm_word
 from escalatui.tui.display import Display, plain, screen_text
@@ -168,8 +167,6 @@ class RunView(Widget, can_focus=True):
         self.state.apply(event)
         answer = self.answer
         match event:
-            case RunStarted():
-                self.app.sub_title = screen_text(event.task_name)
             case AttemptStarted():
                 await answer.clear()
                 answer.border_title = self._attempt_title(event)
