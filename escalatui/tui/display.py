@@ -29,6 +29,16 @@ def one_line(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def middle_cut(text: str, width: int) -> str:
+    """One line of at most `width` characters, cut in the middle so both ends show (a file
+    name keeps its start and its `.toml`)."""
+    flat = one_line(text, 10_000)
+    if len(flat) <= width:
+        return flat
+    tail = (width - 1) // 2
+    return flat[: width - 1 - tail] + "…" + flat[len(flat) - tail :]
+
+
 @dataclass(frozen=True)
 class Display:
     """Formats for figures that change from run to run; `frozen` pins the ones that are timing."""

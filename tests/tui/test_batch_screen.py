@@ -325,6 +325,18 @@ async def test_ten_thousand_rows_are_built_once(tmp_path: Path) -> None:
     assert batch.finished is not None and batch.finished.counts == {"not started": 10_000}
 
 
+async def test_every_column_fits_80_columns(tmp_path: Path) -> None:
+    app = batch_app(make_batch(tmp_path, 9), tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_finished(pilot)
+        table = batch_screen(app).table
+        assert table.virtual_size.width <= table.size.width, (table.virtual_size, table.size)
+        header = table.render_line(0).text
+        for column in ("id", "input", "status", "step", "model", "att", "cost", "time"):
+            assert f" {column} " in f"{header} ", header
+        await pilot.press("q")
+
+
 SNAPSHOT_SIZES = [(80, 24), (120, 36)]
 
 

@@ -15,10 +15,10 @@ from tui_helpers import run_screen, sim, wait_for, write_task
 
 from escalatui import paths
 from escalatui.config import UserConfig
+from escalatui.session import reader as session_reader
 from escalatui.tui.app import make_app
 from escalatui.tui.catalog import find_tasks
 from escalatui.tui.display import one_line
-from escalatui.tui.screens import home as home_module
 from escalatui.tui.screens.confirm import ConfirmScreen
 from escalatui.tui.screens.home import HomeScreen
 from escalatui.tui.screens.problems import ProblemsScreen
@@ -234,13 +234,13 @@ async def test_sessions_are_read_after_the_first_paint(
     for i in range(120):
         write_session_file(session_dir / f"s{i:03}.jsonl", f"task-{i}")
     release = threading.Event()
-    real = home_module.summarize
+    real = session_reader.summarize
 
     def slow(path: Path) -> Any:
         release.wait(10)  # a slow disk: nothing is read until released
         return real(path)
 
-    monkeypatch.setattr(home_module, "summarize", slow)
+    monkeypatch.setattr(session_reader, "summarize", slow)
     write_task(places["here"], {"m": sim("R")}, name="ready")
     app = make_app(user=UserConfig(), session_dir=session_dir)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -261,3 +261,27 @@ def write_session_file(path: Path, task_name: str) -> None:
     head["started_at"] = "2025-01-01T12:00:00.000Z"
     run = {"type": "run", "status": "accepted", "cost_usd": 0.0}
     path.write_text(json.dumps(head) + "\n" + json.dumps(run) + "\n", encoding="utf-8")
+
+
+async def test_long_file_and_task_names_are_cut_not_broken_mid_word_at_80_columns(
+    places: dict[str, Path], session_dir: Path
+) -> None:
+    write_task(
+        places["here"],
+        {"m": sim("RIGHT")},
+        name="summarise-quarterly-meeting-notes",
+        filename="summarise-quarterly-meeting-notes.toml",
+        description="Action items.",
+    )
+    app = make_app(user=UserConfig(), session_dir=session_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = home_of(app)
+        await wait_for(pilot, lambda: len(home.checked) == len(home.tasks), "validation")
+        await pilot.pause()
+        tasks = home.query_one("#tasks", DataTable)
+        shown = [tasks.render_line(y).text for y in range(tasks.size.height)]
+        row = next(line for line in shown if "summar" in line)
+        # the file keeps its start and its extension on one line, the name ends in "…"
+        assert " summarise-quarter…  summaris…es.toml  here " in row, shown
+        assert not any(line.strip().startswith(("rly", "notes", "meeting")) for line in shown)
+        await pilot.press("q")

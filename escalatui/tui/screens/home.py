@@ -26,12 +26,11 @@ from textual.worker import get_current_worker
 
 if TYPE_CHECKING:
     from escalatui.config import UserConfig
+    from escalatui.session import SessionSummary
 
 from escalatui.formatting import COST_UNKNOWN
-from escalatui.session import SessionSummary
-from escalatui.session.reader import summarize
 from escalatui.tui.catalog import TaskEntry, find_tasks
-from escalatui.tui.display import Display, one_line, screen_text
+from escalatui.tui.display import Display, middle_cut, one_line, screen_text
 from escalatui.tui.screens.confirm import ConfirmScreen
 
 SESSION_BATCH = 50
@@ -186,8 +185,9 @@ class HomeScreen(Screen[None]):
             if not self._matches(words):
                 continue
             table.add_row(
-                Text(one_line(entry.name, 40)),
-                Text(one_line(entry.path.name, 40)),
+                # a name wraps at words, a word too long for the column ends in "…"
+                Text(one_line(entry.name, 40), overflow="ellipsis"),
+                Text(middle_cut(entry.path.name, TASK_WIDTHS["file"])),
                 Text(entry.source),
                 self._description(entry.path),
                 key=str(entry.path),
@@ -216,7 +216,7 @@ class HomeScreen(Screen[None]):
     def _add_session_row(self, table: DataTable[Text], s: SessionSummary) -> None:
         fmt = self.display_format
         table.add_row(
-            Text(one_line(s.task, 40)),
+            Text(one_line(s.task, 40), overflow="ellipsis"),
             Text(fmt.when(s.started_at)),
             Text(screen_text(s.status)),
             Text(str(s.attempts)),
@@ -361,6 +361,8 @@ def first_problem(path: Path, user: UserConfig | None) -> str | None:
 
 def session_summaries(directory: Path) -> Iterator[SessionSummary]:
     """Sessions in `directory`, newest first; files that vanish or cannot be read are skipped."""
+    from escalatui.session.reader import summarize  # after the first frame: listing is a worker
+
     try:
         files = list(directory.glob("*.jsonl")) if directory.is_dir() else []
     except OSError:

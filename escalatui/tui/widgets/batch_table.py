@@ -24,16 +24,18 @@ STATUS_STYLE = {
     "cancelled": "yellow",
 }
 COLUMNS = (
-    ("id", 8),
-    ("input", 0),
-    ("status", 9),
-    ("step", 8),
-    ("model", 10),
-    ("att", 3),
-    ("cost", 8),
-    ("time", 8),
+    ("id", 8, 6),
+    ("input", 0, 0),
+    ("status", 9, 9),
+    ("step", 8, 6),
+    ("model", 10, 8),
+    ("att", 3, 3),
+    ("cost", 8, 7),
+    ("time", 8, 6),
 )
-"""Key and width; the input column takes what the screen leaves (at least INPUT_MIN)."""
+"""Key, width, and width on a narrow screen (under WIDE columns: 80 leaves the input 17); the
+input column takes what the screen leaves (at least INPUT_MIN)."""
+WIDE = 100
 INPUT_MIN = 12
 CHUNK = 500
 """Rows added at a time: the first screenful shows at once, the rest follow between frames
@@ -93,9 +95,10 @@ class ItemTable(DataTable[object]):
 
     def build(self, width: int) -> None:
         """Add the columns, then every row, once. Fixed column widths: no re-measuring."""
-        fixed = sum(w for _, w in COLUMNS) + 2 * len(COLUMNS) + 2  # cell padding, scrollbar
+        widths = {key: wide if width >= WIDE else narrow for key, wide, narrow in COLUMNS}
+        fixed = sum(widths.values()) + 2 * len(COLUMNS) + 2  # cell padding, scrollbar
         input_width = max(INPUT_MIN, width - fixed)
-        for key, w in COLUMNS:
+        for key, w in widths.items():
             self.add_column(key, width=w or input_width, key=key)
         self._add_rows()
 
