@@ -10,6 +10,8 @@ real Textual driver all count), timed from just before it is started to the mome
 terminal receives the bytes of a frame showing the case's marker text. Cases:
 
 - `bare textual`: an `App` with one `Static`: the floor any Textual app pays.
+- `bare textual, home's widgets`: two `DataTable`s and an `Input`, as on the home screen: what
+  those widgets cost in any app.
 - `home, 0 sessions` and `home, 1000 sessions`: `escalatui` with an empty / a full session
   directory (each log: a short two-attempt run).
 - `demo run screen`: `escalatui demo` (the embedded model loads in its own process; the frame
@@ -49,6 +51,25 @@ class Bare(App):
 
 Bare().run()
 """
+
+BARE_TABLES = """
+from textual.app import App
+from textual.widgets import DataTable, Footer, Header, Input, Label
+
+class BareTables(App):
+    def compose(self):
+        yield Header()
+        yield Label("bare-tables-ready")
+        yield Input(placeholder="filter")
+        for columns in (("task", "file", "from", "description"), ("task", "when", "status")):
+            table = DataTable()
+            table.add_columns(*columns)
+            yield table
+        yield Footer()
+
+BareTables().run()
+"""
+"""The same Textual widgets as the home screen (two tables, an input): what they cost alone."""
 
 
 # Runs escalatui from the checkout in argv[1] (not the installed one): for --before.
@@ -236,6 +257,7 @@ def main() -> None:
         env.pop("OPENROUTER_API_KEY", None)
         cases: dict[str, tuple[list[str], bytes, dict[str, str]]] = {
             "bare textual (baseline)": ([PY, "-c", BARE], b"bare-app-ready", env),
+            "bare textual, home's widgets": ([PY, "-c", BARE_TABLES], b"bare-tables-ready", env),
         }
         launchers = {"": [PY, "-m", "escalatui"]}
         if args.before:

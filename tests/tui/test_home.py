@@ -19,6 +19,7 @@ from escalatui.session import reader as session_reader
 from escalatui.tui.app import make_app
 from escalatui.tui.catalog import find_tasks
 from escalatui.tui.display import one_line
+from escalatui.tui.screens import home as home_module
 from escalatui.tui.screens.confirm import ConfirmScreen
 from escalatui.tui.screens.home import HomeScreen
 from escalatui.tui.screens.problems import ProblemsScreen
@@ -284,4 +285,28 @@ async def test_long_file_and_task_names_are_cut_not_broken_mid_word_at_80_column
         # the file keeps its start and its extension on one line, the name ends in "…"
         assert " summarise-quarter…  summaris…es.toml  here " in row, shown
         assert not any(line.strip().startswith(("rly", "notes", "meeting")) for line in shown)
+        await pilot.press("q")
+
+
+async def test_opening_reads_the_task_folders_once(
+    places: dict[str, Path], session_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first frame waits for the task folders: they are read once, not again on showing."""
+    write_task(places["here"], {"m": sim("RIGHT")}, name="one")
+    calls = []
+    real = home_module.find_tasks
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(home_module, "find_tasks", counted)
+    app = make_app(user=UserConfig(), session_dir=session_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = home_of(app)
+        await wait_for(pilot, lambda: home.sessions_loaded, "the sessions")
+        assert len(calls) == 1
+        await pilot.press("ctrl+r")  # asked for: read again
+        await pilot.pause()
+        assert len(calls) == 2
         await pilot.press("q")

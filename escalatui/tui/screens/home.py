@@ -78,6 +78,7 @@ class HomeScreen(Screen[None]):
         self.filter_text = ""
         self._width = 0
         self._asking = False  # a dialog of ours is up: coming back from it is no reason to reload
+        self._shown = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,6 +96,9 @@ class HomeScreen(Screen[None]):
         self.action_reload()
 
     def on_screen_resume(self) -> None:
+        if not self._shown:  # the first showing: on_mount has just loaded everything
+            self._shown = True
+            return
         if self._asking:
             self._asking = False
             return
