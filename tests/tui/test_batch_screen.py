@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets.data_table import ColumnKey
 from tui_helpers import wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "batch"))  # the sim cascade's functions
@@ -334,6 +335,22 @@ async def test_every_column_fits_80_columns(tmp_path: Path) -> None:
         header = table.render_line(0).text
         for column in ("id", "input", "status", "step", "model", "att", "cost", "time"):
             assert f" {column} " in f"{header} ", header
+        await pilot.press("q")
+
+
+async def test_the_columns_follow_a_resize(tmp_path: Path) -> None:
+    app = batch_app(make_batch(tmp_path, 9), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_finished(pilot)
+        table = batch_screen(app).table
+        wide_input = table.columns[ColumnKey("input")].width
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert table.virtual_size.width <= table.size.width, (table.virtual_size, table.size)
+        assert "$0.001" in table.render_line(1).text  # the cost column, drawn at its new place
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause(0.2)
+        assert table.columns[ColumnKey("input")].width == wide_input
         await pilot.press("q")
 
 

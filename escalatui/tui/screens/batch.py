@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -85,6 +85,9 @@ class BatchScreen(Screen[None]):
         yield Static(id="batch-waiting")
         yield self.table
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.table.fit(event.size.width)
 
     def on_mount(self) -> None:
         self.query_one("#batch-figures").border_title = plain(

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from escalatui.batch.inputs import Item
 from escalatui.formatting import usd
@@ -70,12 +72,20 @@ class ItemRow:
             cost = ""  # nothing decided yet: what the attempt costs is not known
         return {
             "status": Text(self.status, style=STATUS_STYLE.get(self.status, "")),
-            "step": Text(one_line(self.step, 40)),
-            "model": Text(one_line(self.model, 40)),
+            "step": Text(one_line(self.step, 40), overflow="ellipsis"),
+            "model": Text(one_line(self.model, 40), overflow="ellipsis"),
             "att": str(self.attempts) if self.attempts else "",
             "cost": cost,
             "time": seconds,
         }
+
+
+def column_widths(width: int) -> dict[str, int]:
+    """Each column's width on a screen `width` columns wide."""
+    widths = {key: wide if width >= WIDE else narrow for key, wide, narrow in COLUMNS}
+    fixed = sum(widths.values()) + 2 * len(COLUMNS) + 2  # cell padding, scrollbar
+    widths["input"] = max(INPUT_MIN, width - fixed)
+    return widths
 
 
 class ItemTable(DataTable[object]):
@@ -95,12 +105,21 @@ class ItemTable(DataTable[object]):
 
     def build(self, width: int) -> None:
         """Add the columns, then every row, once. Fixed column widths: no re-measuring."""
-        widths = {key: wide if width >= WIDE else narrow for key, wide, narrow in COLUMNS}
-        fixed = sum(widths.values()) + 2 * len(COLUMNS) + 2  # cell padding, scrollbar
-        input_width = max(INPUT_MIN, width - fixed)
-        for key, w in widths.items():
-            self.add_column(key, width=w or input_width, key=key)
+        for key, w in column_widths(width).items():
+            self.add_column(key, width=w, key=key)
         self._add_rows()
+
+    def fit(self, width: int) -> None:
+        """New column widths for a screen now `width` wide; the rows stay (no re-adding)."""
+        widths = column_widths(width)
+        if [c.width for c in self.columns.values()] == list(widths.values()):
+            return
+        for key, w in widths.items():
+            self.columns[ColumnKey(key)].width = w
+        total = sum(column.get_render_width(self) for column in self.columns.values())
+        self.virtual_size = Size(total, self.virtual_size.height)
+        self._clear_caches()  # DataTable's rendered rows, cached at the old widths
+        self.refresh()
 
     @property
     def complete(self) -> bool:
@@ -113,8 +132,8 @@ class ItemTable(DataTable[object]):
         for item in self.items[self.added : end]:
             row = self.rows_by_id[item.id]
             self.add_row(
-                Text(one_line(item.id, 60)),
-                Text(one_line(item.input, 200)),
+                Text(one_line(item.id, 60), overflow="ellipsis"),
+                Text(one_line(item.input, 200), overflow="ellipsis"),
                 *row.cells(self.display_format, now).values(),
                 key=item.id,
             )
