@@ -93,6 +93,8 @@ class EscalatuiApp(App[int]):
         self.signalled = False
         self.notice = notice
         self.runs: list[LiveRun] = []  # every run started here, for the exit summary
+        # Before the first stylesheet parse: a theme set later makes Textual parse it again.
+        self._theme_notices = self._install_themes()
 
     @property
     def user(self) -> UserConfig:
@@ -104,7 +106,8 @@ class EscalatuiApp(App[int]):
         return self._user
 
     def on_mount(self) -> None:
-        self._install_themes()
+        for notice in self._theme_notices:
+            self.notify(screen_text(notice), title="Themes", severity="warning", markup=False)
         if self._user is not None:
             self.set_keymap(self._user.keymap)
         self._quit_on_signals()
@@ -130,22 +133,19 @@ class EscalatuiApp(App[int]):
         if self.notice:
             self.notify(screen_text(self.notice), timeout=20, markup=False)
 
-    def _install_themes(self) -> None:
-        """Register the bundled and user themes, then pick `--theme` / the config's theme."""
+    def _install_themes(self) -> list[str]:
+        """Register the bundled and user themes, then pick `--theme` / the config's theme;
+        returns what to tell the user once the app runs."""
         from escalatui.tui.themes import FALLBACK_THEME, register_themes
 
-        for notice in register_themes(self):
-            self.notify(notice, title="Themes", severity="warning", markup=False)
+        notices = register_themes(self)
         wanted = self.theme_name or FALLBACK_THEME
         if wanted not in self.available_themes:
-            self.notify(
-                screen_text(f"unknown theme {wanted!r}; using {FALLBACK_THEME}"),
-                severity="warning",
-                markup=False,
-            )
+            notices.append(f"unknown theme {wanted!r}; using {FALLBACK_THEME}")
             wanted = FALLBACK_THEME
         if wanted in self.available_themes:
             self.theme = wanted
+        return notices
 
     def _run_screen(self, request: RunRequest, from_home: bool) -> RunScreen:
         from escalatui.tui.screens.run import RunScreen

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static
-from textual.widgets._header import HeaderTitle
 from tui_helpers import (
     attempts,
     run_app,
@@ -75,7 +74,7 @@ async def test_an_unwritable_session_dir_is_said_at_once(tmp_path: Path) -> None
         assert not run_screen(app).running
         # The header names the task even though no run started: it is set with the screen,
         # never while the app may be quitting (that left the header's update unawaited).
-        assert "tui-test" in str(run_screen(app).query_one(HeaderTitle).render())
+        assert "tui-test" in str(run_screen(app).query_one("HeaderTitle").render())
         await pilot.press("q")
     assert app.return_value == 2
 

@@ -40,9 +40,9 @@ class BatchItemScreen(Screen[None]):
         self.batch_screen = batch_screen
         self.item_id = item_id
         self.queued = queued
+        """Opened from the waiting queue: a decision moves on to the next waiting item."""
         # Named before the header watches it (see RunScreen).
         self.sub_title = screen_text(batch_screen.batch_job.request.loaded.task.name)
-        """Opened from the waiting queue: a decision moves on to the next waiting item."""
         self.view = RunView(batch_screen.display_format, id="run-view")
         self._backlog = batch_screen.events.get(item_id, [])
         """The item's events so far: the batch screen's own list, which keeps growing until the

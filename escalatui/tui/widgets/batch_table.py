@@ -112,8 +112,8 @@ class ItemTable(DataTable[object]):
     def fit(self, width: int) -> None:
         """New column widths for a screen now `width` wide; the rows stay (no re-adding)."""
         widths = column_widths(width)
-        if [c.width for c in self.columns.values()] == list(widths.values()):
-            return
+        if not self.columns or [c.width for c in self.columns.values()] == list(widths.values()):
+            return  # not built yet (it is built at its first width), or no change
         for key, w in widths.items():
             self.columns[ColumnKey(key)].width = w
         total = sum(column.get_render_width(self) for column in self.columns.values())
