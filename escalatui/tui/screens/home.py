@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 from escalatui.formatting import COST_UNKNOWN
 from escalatui.tui.catalog import TaskEntry, find_tasks
 from escalatui.tui.display import Display, middle_cut, one_line, screen_text
+from escalatui.tui.first_paint import after_paint
 from escalatui.tui.screens.confirm import ConfirmScreen
 
 SESSION_BATCH = 50
@@ -121,7 +122,7 @@ class HomeScreen(Screen[None]):
         self._draw_sessions()
         self.query_one("#tasks", DataTable).focus()
         self.scroll_home(animate=False)
-        self.call_after_refresh(self._load_in_background)
+        after_paint(self, self._load_in_background)
 
     def _load_in_background(self) -> None:
         self.validate_tasks(list(self.tasks))

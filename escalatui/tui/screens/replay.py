@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, Static
 from escalatui.engine.events import AttemptStarted, Delta, Event, RunFinished, RunStarted
 from escalatui.session import ReadResult, read_session
 from escalatui.tui.display import Display, screen_text
+from escalatui.tui.first_paint import after_paint
 from escalatui.tui.screens.attempt import AttemptScreen
 from escalatui.tui.timeline import timeline
 from escalatui.tui.widgets.history import History
@@ -90,7 +91,7 @@ class ReplayScreen(Screen[None]):
             self._start(self.result)
         else:
             self._show_position()
-            self.call_after_refresh(self.read_log)
+            after_paint(self, self.read_log)
 
     @work(thread=True, exclusive=True, group="replay-read", exit_on_error=False)
     def read_log(self) -> None:
