@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.driver import Driver
+from textual.notifications import Notify
 from textual.screen import ModalScreen, Screen
 
 from escalatui.tui.display import Display, screen_text
@@ -132,6 +133,15 @@ class EscalatuiApp(App[int]):
             self.push_screen(HomeScreen(self.session_dir, self.task_sources, self.display_format))
         if self.notice:
             self.notify(screen_text(self.notice), timeout=20, markup=False)
+
+    def on_notify(self, event: Notify) -> None:
+        # At 60x15 (the run screen's folded layout) an expired toast stayed on the terminal
+        # over the decision bar until the next layout: lay the screen out when it is due.
+        self.set_timer(event.notification.timeout + 0.1, self._after_toast, name="toast-expiry")
+
+    def _after_toast(self) -> None:
+        with contextlib.suppress(ScreenStackError):  # quitting: no screen left to draw
+            self.screen.refresh(layout=True)
 
     def _install_themes(self) -> list[str]:
         """Register the bundled and user themes, then pick `--theme` / the config's theme;

@@ -44,16 +44,24 @@ class Pane:
         done = subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=10)
         return done.stdout
 
-    def start(self, name: str, argv: str, exit_file: Path, pid_file: Path | None = None) -> None:
-        """Run escalatui with `argv` in a new 120x40 session; its exit code goes to exit_file
-        (and its process id to pid_file)."""
+    def start(
+        self,
+        name: str,
+        argv: str,
+        exit_file: Path,
+        pid_file: Path | None = None,
+        size: tuple[int, int] = (120, 40),
+    ) -> None:
+        """Run escalatui with `argv` in a new session (120x40 unless `size`); its exit code goes
+        to exit_file (and its process id to pid_file)."""
         # Under pytest the pane's environment carries LINES=24 COLUMNS=80, which Rich (and so
         # the app) would believe over the real pane size: drop them.
         app = f"env -u LINES -u COLUMNS {sys.executable} -m escalatui {argv}"
         if pid_file is not None:
             app = f"sh -c 'echo $$ > {pid_file}; exec {app}'"
         command = f"{app}; echo $? > {exit_file}; sleep 30"
-        self.tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", command)
+        cols, rows = size
+        self.tmux("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows), command)
 
     def screen(self, name: str) -> str:
         return self.tmux("capture-pane", "-p", "-t", name)
@@ -239,3 +247,21 @@ def test_batch_opens_the_batch_screen_and_prints_the_summary_on_quit(
     assert "cost $0.039 · top tier only ≈ $0.09 · saved 57%" in shown
     results = inputs.with_name("inputs.results.jsonl").read_text(encoding="utf-8")
     assert [json.loads(line)["status"] for line in results.splitlines()] == ["accepted"] * 9
+
+
+def test_a_toast_leaves_the_decision_bar_when_it_expires_at_60x15(
+    pane: Pane, tmp_path: Path, session_dir: Path
+) -> None:
+    """At 60x15 the run screen folds its panels; a toast over the decision bar (here: `c`
+    copies the answer) must be gone from the terminal once it expires, not stay drawn."""
+    models = {"cheap": {"provider": "sim", "responses": ["a wrong answer"]}}
+    models["strong"] = {"provider": "sim", "responses": ["the RIGHT answer"]}
+    path = write_task(tmp_path, models, approval="manual", name="tiny")
+    pane.start("app", f"run {path} --session-dir {session_dir}", tmp_path / "exit", size=(60, 15))
+    pane.wait_for("app", lambda s: "Your decision" in s, "the approval prompt")
+    pane.tmux("send-keys", "-t", "app", "c")
+    pane.wait_for("app", lambda s: "Copied the answer" in s, "the copy toast")
+    shown = pane.wait_for("app", lambda s: "Copied the answer" not in s, "the toast to go")
+    assert "Must say RIGHT." in shown  # the decision bar's check feedback, no longer covered
+    pane.tmux("send-keys", "-t", "app", "q")
+    assert exit_code(tmp_path / "exit") == "130"  # quit while a decision was awaited
