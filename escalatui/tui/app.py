@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from escalatui.tui.screens.run import RunScreen
 
 
+NOTICE_WIDE = 100
+"""Columns from which a start-up notice (the demo's tier 2) stays up 20 s instead of 8 s."""
+
+
 class EscalatuiApp(App[int]):
     """Home, run and replay screens; `run()` returns the process exit code."""
 
@@ -131,8 +135,9 @@ class EscalatuiApp(App[int]):
             )
         else:
             self.push_screen(HomeScreen(self.session_dir, self.task_sources, self.display_format))
-        if self.notice:
-            self.notify(screen_text(self.notice), timeout=20, markup=False)
+        if self.notice:  # on a small screen it covers the decision bar: shorter there
+            timeout = 20 if self.size.width >= NOTICE_WIDE else 8
+            self.notify(screen_text(self.notice), timeout=timeout, markup=False)
 
     def on_notify(self, event: Notify) -> None:
         # At 60x15 (the run screen's folded layout) an expired toast stayed on the terminal

@@ -47,3 +47,16 @@ async def test_the_note_is_shown_on_screen(tmp_path: Path) -> None:
         shown = [str(n.message) for n in app._notifications]
         await pilot.press("q")
     assert any("OPENROUTER_API_KEY" in m and "SIMULATED" in m for m in shown)
+
+
+@pytest.mark.parametrize(("size", "timeout"), [((120, 36), 20), ((80, 24), 8), ((60, 15), 8)])
+async def test_the_note_stays_up_less_where_it_covers_the_decision_bar(
+    tmp_path: Path, size: tuple[int, int], timeout: float
+) -> None:
+    note = demo_note(demo_task())
+    app = make_app(user=UserConfig(), session_dir=tmp_path, task_sources=[], notice=note)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        shown = {str(n.message): n.timeout for n in app._notifications}
+        await pilot.press("q")
+    assert shown == {note: timeout}
