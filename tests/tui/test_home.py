@@ -310,3 +310,18 @@ async def test_opening_reads_the_task_folders_once(
         await pilot.pause()
         assert len(calls) == 2
         await pilot.press("q")
+
+
+async def test_under_80_columns_the_description_keeps_room_for_why_a_file_is_invalid(
+    places: dict[str, Path], session_dir: Path
+) -> None:
+    (places["here"] / "broken.toml").write_text(BROKEN)
+    app = make_app(user=UserConfig(), session_dir=session_dir)
+    async with app.run_test(size=(60, 15)) as pilot:
+        home = home_of(app)
+        await wait_for(pilot, lambda: len(home.checked) == len(home.tasks), "validation")
+        await pilot.pause()
+        tasks = home.query_one("#tasks", DataTable)
+        shown = "\n".join(tasks.render_line(y).text for y in range(tasks.size.height))
+        assert "invalid: 5:" in shown and "TOML syntax" in shown, shown
+        await pilot.press("q")

@@ -39,6 +39,8 @@ SESSION_BATCH = 50
 DESCRIPTION_CHARS = 120
 """A description is cut here; it wraps at words over a few lines of its row."""
 TASK_WIDTHS = {"task": 18, "file": 16, "from": 7}
+NARROW_TASK_WIDTHS = {"task": 12, "file": 12, "from": 7}
+"""Under 80 columns: the description keeps room to say why a file is invalid."""
 SESSION_WIDTHS = {"when (UTC)": 16, "status": 10, "tries": 5, "cost": 8, "run id": 12}
 """Fixed widths that fit 80 columns; the task (or description) column takes the rest."""
 CELL_PADDING = 2  # a DataTable pads each cell by one column on either side
@@ -181,8 +183,9 @@ class HomeScreen(Screen[None]):
     def _draw_tasks(self) -> None:
         table = self.query_one("#tasks", DataTable)
         table.clear(columns=True)
-        fixed = sum(TASK_WIDTHS.values()) + CELL_PADDING * (len(TASK_WIDTHS) + 1)
-        for name, width in TASK_WIDTHS.items():
+        widths = TASK_WIDTHS if self._table_width() >= 76 else NARROW_TASK_WIDTHS
+        fixed = sum(widths.values()) + CELL_PADDING * (len(widths) + 1)
+        for name, width in widths.items():
             table.add_column(name, key=name, width=width)
         table.add_column("description", key="description", width=self._table_width() - fixed)
         for entry in self.tasks:
@@ -192,7 +195,7 @@ class HomeScreen(Screen[None]):
             table.add_row(
                 # a name wraps at words, a word too long for the column ends in "…"
                 Text(one_line(entry.name, 40), overflow="ellipsis"),
-                Text(middle_cut(entry.path.name, TASK_WIDTHS["file"])),
+                Text(middle_cut(entry.path.name, widths["file"])),
                 Text(entry.source),
                 self._description(entry.path),
                 key=str(entry.path),
