@@ -236,12 +236,12 @@ def _preload(command: str | None, args: argparse.Namespace) -> None:
     if command is not None:  # the home screen loads task files after its first frame
         import escalatui.config.loader  # noqa: F401
 
-    if command in ("run", "demo"):
-        if getattr(args, "headless", False) or getattr(args, "json", False):
-            import escalatui.run_headless  # noqa: F401
-        else:
-            with contextlib.suppress(ImportError):  # _tui() says what is missing
-                import escalatui.tui.app  # noqa: F401
+    headless = getattr(args, "headless", False) or getattr(args, "json", False)
+    if command in (None, "run", "demo", "replay", "batch") and not headless:
+        with contextlib.suppress(ImportError):  # _tui() says what is missing
+            import escalatui.tui.app  # noqa: F401
+    elif command in ("run", "demo"):
+        import escalatui.run_headless  # noqa: F401
     elif command == "replay":
         import escalatui.headless  # noqa: F401
         import escalatui.session  # noqa: F401
@@ -569,7 +569,9 @@ def _tui(args: argparse.Namespace, user: UserConfig | None, **kw: Any) -> int:
             approval=getattr(args, "approval", None),
         )
     app = make_app(**kw)
-    code = app.run()
+    with interrupts.held_until_taken() as held:
+        app.early_signal = held
+        code = app.run()
     app.end_if_signalled(code)  # the terminal may be gone: no slow clean-up for no one
     for summary in app.exit_summaries():  # the terminal is ours again: say what happened
         print(summary)

@@ -36,3 +36,32 @@ def deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if came:
         raise KeyboardInterrupt
+
+
+class Held:
+    """Whether a SIGINT came while it was held (see `held_until_taken`)."""
+
+    def __init__(self) -> None:
+        self.came = False
+
+    def remember(self, signum: int, frame: FrameType | None) -> None:
+        self.came = True
+
+
+@contextlib.contextmanager
+def held_until_taken() -> Iterator[Held]:
+    """Hold Ctrl+C for the TUI until its event loop takes SIGINT over: a signal before that
+    would reach asyncio's default, which cancels the app while its screens are being built
+    (tracebacks, or an app that goes on). The app asks `came` once it handles signals."""
+    held = Held()
+    try:
+        previous = signal.signal(signal.SIGINT, held.remember)
+    except ValueError:  # not the main thread: nothing to hold
+        yield held
+        return
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from escalatui.config import LoadedTask, UserConfig
     from escalatui.config.models import Approval
     from escalatui.engine.decisions import Action
+    from escalatui.interrupts import Held
     from escalatui.run_session import RunRequest
     from escalatui.session import ReadResult
     from escalatui.tui.live_run import LiveRun
@@ -98,6 +99,8 @@ class EscalatuiApp(App[int]):
         self.signalled = False
         self.notice = notice
         self.runs: list[LiveRun] = []  # every run started here, for the exit summary
+        self.early_signal: Held | None = None
+        """A SIGINT held by the command line until this app handles signals itself."""
         # Before the first stylesheet parse: a theme set later makes Textual parse it again.
         self._theme_notices = self._install_themes()
 
@@ -110,12 +113,18 @@ class EscalatuiApp(App[int]):
             self._user = UserConfig()
         return self._user
 
+    def on_load(self) -> None:
+        # As soon as the event loop runs: a signal while the screens are being mounted must
+        # come here too. One that came before (held by the command line) is acted on now.
+        self._quit_on_signals()
+        if self.early_signal is not None and self.early_signal.came:
+            self._quit_on_signal()
+
     def on_mount(self) -> None:
         for notice in self._theme_notices:
             self.notify(screen_text(notice), title="Themes", severity="warning", markup=False)
         if self._user is not None:
             self.set_keymap(self._user.keymap)
-        self._quit_on_signals()
         if self.batch is not None:
             from escalatui.tui.screens.batch import BatchScreen
 
@@ -208,6 +217,21 @@ class EscalatuiApp(App[int]):
 
         self.signalled = True
         end_after_grace(130)
+        self._quit_once_mounted()
+
+    def _quit_once_mounted(self) -> None:
+        """Quit like `q`, but not while the screen's widgets are still being mounted (a signal
+        during start-up): quitting then failed inside the half-built widgets, with a
+        traceback on the terminal. Checked again every 20 ms; the grace above bounds it."""
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            screen = None
+        if screen is None or not (
+            screen.is_mounted and all(widget.is_mounted for widget in screen.query("*"))
+        ):
+            self.set_timer(0.02, self._quit_once_mounted, name="quit-once-mounted")
+            return
         self.call_later(self.action_quit)
 
     def end_if_signalled(self, code: object = None) -> None:

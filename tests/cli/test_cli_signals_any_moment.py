@@ -183,16 +183,18 @@ def test_a_signal_mid_stream_keeps_the_partial_attempt(
     assert server.wait_until(lambda: server.disconnects >= 1)
 
 
-@pytest.mark.parametrize("after_s", [0.1, 0.2, 0.3, 0.5, 1.0])
-def test_sigint_to_the_tui_at_any_moment_exits_130(
-    server: FakeServer, tmp_path: Path, session_dir: Path, after_s: float
-) -> None:
-    """The TUI in a terminal (a pty): a SIGINT while it starts or streams quits like `q`."""
-    server.enqueue(Reply.drip("x" * 400, delay_s=0.05))
+ALT_SCREEN = b"\x1b[?1049h"
+"""What a Textual app writes when it takes the terminal: its event loop runs, its screens are
+not mounted yet."""
+
+
+def sigint_tui(argv: list[str], after_s: float | None) -> tuple[int, bytes]:
+    """escalatui with `argv` in a terminal (a pty), sent SIGINT `after_s` seconds after it
+    starts (None: the moment it takes the terminal); its exit code and what it showed."""
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "escalatui", "run", str(ollama_task(tmp_path, server))],
+        [sys.executable, "-m", "escalatui", *argv],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -202,18 +204,23 @@ def test_sigint_to_the_tui_at_any_moment_exits_130(
     os.close(slave)
     shown = b""
 
-    def read(until: float) -> None:
+    def read(until: float, marker: bytes | None = None) -> None:
         nonlocal shown
         while time.monotonic() < until and proc.poll() is None:
-            ready, _, _ = select.select([master], [], [], 0.02)
+            ready, _, _ = select.select([master], [], [], 0.005)
             if ready:
                 try:
                     shown += os.read(master, 65536)
                 except OSError:  # the app closed the terminal: it is ending
                     return
+                if marker is not None and marker in shown:
+                    return
 
     try:
-        read(time.monotonic() + after_s)
+        if after_s is None:
+            read(time.monotonic() + WAIT_S, ALT_SCREEN)
+        else:
+            read(time.monotonic() + after_s)
         proc.send_signal(signal.SIGINT)
         read(time.monotonic() + WAIT_S)
         code = proc.wait(timeout=WAIT_S)
@@ -222,8 +229,44 @@ def test_sigint_to_the_tui_at_any_moment_exits_130(
             proc.kill()
             proc.wait()
         os.close(master)
+    return code, shown
+
+
+def assert_clean(code: int, shown: bytes) -> None:
     assert code == 130, shown[-2000:]
-    for wrong in (b"Traceback", b"Warning", b"never awaited"):
+    for wrong in (b"Traceback", b"Error", b"Warning", b"never awaited"):
         assert wrong not in shown, shown[-2000:]
+
+
+@pytest.mark.parametrize("after_s", [None, 0.1, 0.2, 0.3, 0.5, 1.0])
+def test_sigint_to_the_tui_at_any_moment_exits_130(
+    server: FakeServer, tmp_path: Path, session_dir: Path, after_s: float | None
+) -> None:
+    """A SIGINT while the TUI starts or streams quits like `q`."""
+    server.enqueue(Reply.drip("x" * 400, delay_s=0.05))
+    code, shown = sigint_tui(["run", str(ollama_task(tmp_path, server))], after_s)
+    assert_clean(code, shown)
     if session_files(session_dir):
         assert_cancelled_log(session_dir)
+
+
+@pytest.mark.parametrize("after_s", [None, 0.25, 0.3, 0.4])
+def test_sigint_to_the_home_screen_or_a_replay_as_it_starts_exits_130(
+    tmp_path: Path, session_dir: Path, after_s: float | None
+) -> None:
+    """While their screens are still being mounted (a signal that came before the app took
+    it over cancelled the app mid-mount: tracebacks on the terminal)."""
+    task = write_task(
+        tmp_path / "sim.toml",
+        'name = "sim"\nchain = ["m"]\n[models.m]\nprovider = "sim"\nresponses = ["ok"]\n'
+        '[[steps]]\nname = "a"\nprompt = "p"\n',
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "escalatui", "run", str(task), "--headless"],
+        capture_output=True,
+        timeout=WAIT_S,
+    )
+    assert done.returncode == 0, done.stderr
+    (log,) = session_files(session_dir)
+    assert_clean(*sigint_tui(["replay", str(log)], after_s))
+    assert_clean(*sigint_tui(["--session-dir", str(session_dir)], after_s))
