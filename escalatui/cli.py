@@ -325,8 +325,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             loaded = load_task(args.task, user)
             if _refuse_missing_keys(loaded, user):
                 return EXIT_BAD_INPUT
-            return _batch(args, user, loaded)
-        if command == "demo":
+        elif command == "demo":
             from escalatui.demo import demo_note, demo_task
 
             loaded = demo_task()
@@ -338,6 +337,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             note = None
             if _refuse_missing_keys(loaded, user):
                 return EXIT_BAD_INPUT
+    if command == "batch":  # out of the held block: Ctrl+C stops the batch, not only its start
+        return _batch(args, user, loaded)
     from escalatui.run_session import RunRequest
 
     request = RunRequest(

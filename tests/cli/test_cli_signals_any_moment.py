@@ -70,9 +70,10 @@ class Importing:
     """escalatui started with `-X importtime`: Python reports each import on stderr as it
     completes, so the test knows when escalatui's own code has begun to run."""
 
-    def __init__(self, task: Path) -> None:
+    def __init__(self, task: Path, argv: list[str] | None = None) -> None:
+        argv = argv if argv is not None else ["run", str(task), "--headless"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-X", "importtime", "-m", "escalatui", "run", str(task), "--headless"],
+            [sys.executable, "-X", "importtime", "-m", "escalatui", *argv],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -270,3 +271,26 @@ def test_sigint_to_the_home_screen_or_a_replay_as_it_starts_exits_130(
     (log,) = session_files(session_dir)
     assert_clean(*sigint_tui(["replay", str(log)], after_s))
     assert_clean(*sigint_tui(["--session-dir", str(session_dir)], after_s))
+
+
+def test_ctrl_c_while_a_batch_starts_stops_it_before_any_item(
+    tmp_path: Path, session_dir: Path
+) -> None:
+    """A Ctrl+C while the task is read is held until start-up is done, then acted on: the
+    batch never starts (it was held until the whole batch had run)."""
+    task = write_task(
+        tmp_path / "sim.toml",
+        'name = "sim"\nchain = ["m"]\n[models.m]\nprovider = "sim"\nresponses = ["ok"]\n'
+        'delay_s = 0.05\n[[steps]]\nname = "a"\nprompt = "p {input}"\n',
+    )
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("".join(f"{i}\n" for i in range(40)))
+    results = tmp_path / "results.jsonl"
+    argv = ["batch", str(task), "--inputs", str(inputs), "--results", str(results), "--headless"]
+    run = Importing(task, argv)
+    run.wait_for_import("escalatui.config.loader")  # start-up: the task is about to be read
+    code, err = run.stop(signal.SIGINT)
+    assert code == 130, (code, err)
+    assert "Traceback" not in err, err
+    assert not session_files(session_dir)
+    assert not results.exists() or results.read_text() == ""
