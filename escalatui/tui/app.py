@@ -101,7 +101,7 @@ class EscalatuiApp(App[int]):
         self.runs: list[LiveRun] = []  # every run started here, for the exit summary
         self.early_signal: Held | None = None
         """A SIGINT held by the command line until this app handles signals itself."""
-        # Before the first stylesheet parse: a theme set later makes Textual parse it again.
+        # Registered and chosen before the app runs; what went wrong is told once it does.
         self._theme_notices = self._install_themes()
 
     @property
