@@ -14,30 +14,6 @@ from collections.abc import Iterator
 from types import FrameType
 
 
-@contextlib.contextmanager
-def deferred() -> Iterator[None]:
-    """Hold Ctrl+C until the block ends (then raise KeyboardInterrupt); a process started
-    with SIGINT ignored keeps ignoring it."""
-    came: list[int] = []
-
-    def remember(signum: int, frame: FrameType | None) -> None:
-        came.append(signum)
-
-    try:
-        previous = signal.signal(signal.SIGINT, remember)
-    except ValueError:  # not the main thread: nothing to hold
-        yield
-        return
-    if previous is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, previous)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if came:
-        raise KeyboardInterrupt
-
-
 class Held:
     """Whether a SIGINT came while it was held (see `held_until_taken`)."""
 
@@ -50,9 +26,10 @@ class Held:
 
 @contextlib.contextmanager
 def held_until_taken() -> Iterator[Held]:
-    """Hold Ctrl+C for the TUI until its event loop takes SIGINT over: a signal before that
-    would reach asyncio's default, which cancels the app while its screens are being built
-    (tracebacks, or an app that goes on). The app asks `came` once it handles signals."""
+    """Hold Ctrl+C for the block: a SIGINT only sets `came` (a process started with SIGINT
+    ignored keeps ignoring it). The TUI is run in one until its event loop takes SIGINT over:
+    a signal before that would reach asyncio's default, which cancels the app while its
+    screens are being built (tracebacks, or an app that goes on); the app asks `came`."""
     held = Held()
     try:
         previous = signal.signal(signal.SIGINT, held.remember)
@@ -65,3 +42,13 @@ def held_until_taken() -> Iterator[Held]:
         yield held
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold Ctrl+C until the block ends (then raise KeyboardInterrupt); a process started
+    with SIGINT ignored keeps ignoring it."""
+    with held_until_taken() as held:
+        yield
+    if held.came:
+        raise KeyboardInterrupt
