@@ -40,7 +40,8 @@ DESCRIPTION_CHARS = 120
 """A description is cut here; it wraps at words over a few lines of its row."""
 TASK_WIDTHS = {"task": 18, "file": 16, "from": 7}
 NARROW_TASK_WIDTHS = {"task": 12, "file": 12, "from": 7}
-"""Under 80 columns: the description keeps room to say why a file is invalid."""
+"""Under NARROW_BELOW columns: the description keeps room to say why a file is invalid."""
+NARROW_BELOW = 80
 SESSION_WIDTHS = {"when (UTC)": 16, "status": 10, "tries": 5, "cost": 8, "run id": 12}
 """Fixed widths that fit 80 columns; the task (or description) column takes the rest."""
 CELL_PADDING = 2  # a DataTable pads each cell by one column on either side
@@ -81,7 +82,6 @@ class HomeScreen(Screen[None]):
         self.filter_text = ""
         self._width = 0
         self._asking = False  # a dialog of ours is up: coming back from it is no reason to reload
-        self._shown = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,12 +96,9 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        self.action_reload()
 
     def on_screen_resume(self) -> None:
-        if not self._shown:  # the first showing: on_mount has just loaded everything
-            self._shown = True
-            return
+        """Shown, the first time or back from a run or replay: read the lists (again)."""
         if self._asking:
             self._asking = False
             return
@@ -176,14 +173,17 @@ class HomeScreen(Screen[None]):
 
     # -- drawing ----------------------------------------------------------------------------
 
+    def _screen_width(self) -> int:
+        return self.size.width or self.app.size.width
+
     def _table_width(self) -> int:
         # margins of one column either side, and room for a vertical scrollbar
-        return max(40, (self.size.width or self.app.size.width) - 4)
+        return max(40, self._screen_width() - 4)
 
     def _draw_tasks(self) -> None:
         table = self.query_one("#tasks", DataTable)
         table.clear(columns=True)
-        widths = TASK_WIDTHS if self._table_width() >= 76 else NARROW_TASK_WIDTHS
+        widths = TASK_WIDTHS if self._screen_width() >= NARROW_BELOW else NARROW_TASK_WIDTHS
         fixed = sum(widths.values()) + CELL_PADDING * (len(widths) + 1)
         for name, width in widths.items():
             table.add_column(name, key=name, width=width)
