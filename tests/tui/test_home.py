@@ -112,6 +112,11 @@ def cells(table: DataTable[Any], column: str) -> list[str]:
     return [str(table.get_cell(row, column)) for row in table.rows]
 
 
+def drawn(table: DataTable[Any]) -> list[str]:
+    """The table's lines as they are drawn (cut and wrapped cells as a person sees them)."""
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
 async def test_a_broken_task_is_marked_in_its_row_before_it_is_opened(
     places: dict[str, Path], session_dir: Path
 ) -> None:
@@ -280,7 +285,7 @@ async def test_long_file_and_task_names_are_cut_not_broken_mid_word_at_80_column
         await wait_for(pilot, lambda: len(home.checked) == len(home.tasks), "validation")
         await pilot.pause()
         tasks = home.query_one("#tasks", DataTable)
-        shown = [tasks.render_line(y).text for y in range(tasks.size.height)]
+        shown = drawn(tasks)
         row = next(line for line in shown if "summar" in line)
         # the file keeps its start and its extension on one line, the name ends in "…"
         assert " summarise-quarter…  summaris…es.toml  here " in row, shown
@@ -322,6 +327,6 @@ async def test_under_80_columns_the_description_keeps_room_for_why_a_file_is_inv
         await wait_for(pilot, lambda: len(home.checked) == len(home.tasks), "validation")
         await pilot.pause()
         tasks = home.query_one("#tasks", DataTable)
-        shown = "\n".join(tasks.render_line(y).text for y in range(tasks.size.height))
+        shown = "\n".join(drawn(tasks))
         assert "invalid: 5:" in shown and "TOML syntax" in shown, shown
         await pilot.press("q")
