@@ -375,7 +375,7 @@ async def test_keys_after_the_run_do_nothing(tmp_path: Path, session_dir: Path) 
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.press("a", "r", "e", "f", "x")
-        assert len(app.screen_stack) == 2  # no dialog opened
+        assert app.screen is run_screen(app)  # no dialog opened
         await pilot.press("q")
     assert [a["decided_by"] for a in attempts(session_dir)] == ["checks", "checks"]
     assert app.return_value == 0
