@@ -255,6 +255,9 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS")}
         env |= {"TERM": "xterm-256color", "ESCALATUI_CONFIG": str(root / "config.toml")}
         env.pop("OPENROUTER_API_KEY", None)
+        # An installed package has its bytecode cached; with this set (some CI images do), every
+        # run would compile escalatui's modules again, a cost no user pays.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         cases: dict[str, tuple[list[str], bytes, dict[str, str]]] = {
             "bare textual (baseline)": ([PY, "-c", BARE], b"bare-app-ready", env),
             "bare textual, home's widgets": ([PY, "-c", BARE_TABLES], b"bare-tables-ready", env),
@@ -264,7 +267,7 @@ def main() -> None:
             launchers["before: "] = [PY, "-c", FROM_CHECKOUT, str(args.before.resolve())]
         for label, escalatui in launchers.items():
             cases |= escalatui_cases(label, escalatui, root, empty, full, big, env)
-        for argv, marker, case_env in cases.values():  # warm the OS file cache
+        for argv, marker, case_env in cases.values():  # warm the OS file cache (and write bytecode)
             first_frame(argv, marker, case_env, here, args.size)
         times: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.n):  # interleaved, so drift hits all alike
