@@ -283,3 +283,30 @@ def test_user_theme_files_are_still_validated(tmp_path: Path) -> None:
     assert "mine" in themes  # the bad primary fell back to the default theme's
     assert themes["mine"].primary == themes["escalatui-dark"].primary
     assert any("'#zzzzzz' is not a colour" in n for n in notices)
+
+
+@pytest.mark.parametrize("chosen", [None, "escalatui-light"])
+async def test_the_chosen_theme_is_in_place_and_the_default_costs_no_second_style_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chosen: str | None
+) -> None:
+    from escalatui.config import UserConfig
+    from escalatui.tui.app import make_app
+
+    refreshes: list[bool] = []
+    real = App.refresh_css
+
+    def counted(self: App[object], animate: bool = True) -> None:
+        refreshes.append(True)
+        real(self, animate)
+
+    monkeypatch.setattr(App, "refresh_css", counted)
+    app = make_app(user=UserConfig(), session_dir=tmp_path, task_sources=[], theme=chosen)
+    async with app.run_test() as pilot:
+        wanted = chosen or "escalatui-dark"
+        assert app.current_theme.name == wanted
+        assert f"-theme-{wanted}" in app.classes
+        background = app.screen.styles.background
+        assert background == Color.parse(bundled()[wanted].background or "")
+        # choosing another theme parses the styles again with its colours; the default does not
+        assert len(refreshes) == (0 if chosen is None else 1)
+        await pilot.press("q")
