@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.screen import Screen
+from textual.widgets import Footer
 from tui_helpers import run_app, sim, task
 
 from escalatui.config import UserConfig
@@ -23,13 +24,19 @@ async def home(tmp_path: Path) -> EscalatuiApp:
     return make_app(user=UserConfig(), session_dir=tmp_path / "sessions", task_sources=[])
 
 
+def slow_run(tmp_path: Path, delay_s: float) -> EscalatuiApp:
+    """A run whose answer starts `delay_s` after it does: until then nothing is being added to
+    the screen (an answer streaming in mounts new widgets as it goes)."""
+    return run_app(task(tmp_path, {"m": sim("RIGHT", delay_s=delay_s)}), tmp_path / "sessions")
+
+
 async def run(tmp_path: Path) -> EscalatuiApp:
-    return run_app(task(tmp_path, {"m": sim("RIGHT")}), tmp_path / "sessions")
+    return slow_run(tmp_path, 60)
 
 
 async def replay(tmp_path: Path) -> EscalatuiApp:
     sessions = tmp_path / "sessions"
-    app = await run(tmp_path)  # a finished run leaves a log to replay
+    app = slow_run(tmp_path, 1.5)  # a finished run leaves a log to replay, its answer late
     async with app.run_test() as pilot:
         await app.workers.wait_for_complete()
         await pilot.press("q")
@@ -49,8 +56,10 @@ async def test_the_first_screen_is_the_only_one_and_whole_once_started(
     async with app.run_test(size=(80, 24)) as pilot:
         # no empty default screen under it (that one was drawn first, then replaced)
         assert [type(s) for s in app.screen_stack] == [kind]
-        # started means composed: every widget of the screen is mounted already
-        assert app.screen_is_mounted()
-        assert all(widget.is_mounted for widget in app.screen.query("*"))
-        assert app.screen.query("Footer")
+        # started means composed: every widget of the screen is mounted already (but the
+        # footer's keys: the footer makes them again whenever the keys in force change)
+        footer = app.screen.query_one(Footer)
+        widgets = [w for w in app.screen.query("*") if footer not in w.ancestors_with_self]
+        assert app.screen.is_mounted and footer.is_mounted
+        assert [w for w in widgets if not w.is_mounted] == []
         await pilot.press("q")
