@@ -76,3 +76,33 @@ async def test_escalate_is_dimmed_on_the_last_tier(tmp_path: Path, session_dir: 
         await app.workers.wait_for_complete()
         await pilot.press("q")
     assert [a["verdict"] for a in attempts(session_dir)] == ["escalate", "accept"]
+
+
+def bar_lines(app: object) -> list[str]:
+    """The decision bar as drawn: its lines of text, borders stripped."""
+    bar = run_screen(app).query_one("#decision")  # type: ignore[arg-type]
+    lines = [strip.text for strip in bar.render_lines(bar.region.reset_offset)]
+    return [line.strip(" ┃━┏┓┗┛─") for line in lines if line.strip(" ┃━┏┓┗┛─")]
+
+
+@pytest.mark.parametrize("size", [(60, 15), (80, 24), (120, 36)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_decision_bar_lists_the_keys_that_decide_at_every_size(
+    tmp_path: Path, session_dir: Path, size: tuple[int, int]
+) -> None:
+    # the footer cannot hold every key under 120 columns: the bar names them itself
+    user = UserConfig(keymap={"approve": "y"})
+    app = run_app(two_tiers(tmp_path, "manual"), session_dir, user=user)
+    async with app.run_test(size=size) as pilot:
+        await wait_phase(pilot, "awaiting")
+        await pilot.pause(0.1)
+        shown = " ".join(bar_lines(app))
+        for key in ("y Approve", "r Retry", "e Escalate", "f Feedback", "x Abort"):
+            assert key in shown, shown
+        assert "a Approve" not in shown  # the keymap moved it
+        await pilot.press("e")
+        await wait_phase(pilot, "awaiting", decided=1)
+        await pilot.pause(0.1)
+        shown = " ".join(bar_lines(app))
+        assert "no stronger model left" in shown and "y Approve" in shown
+        assert "e Escalate" not in shown  # the last tier: escalate does nothing
+        await pilot.press("q")

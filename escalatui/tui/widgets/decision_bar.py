@@ -20,6 +20,8 @@ MAX_FEEDBACK_LINES = 6
 
 CHECK_MARK = {"pass": ("✓ pass ", "$text-success"), "fail": ("✗ fail ", "$text-error")}
 CHECK_MARK["error"] = ("! error", "$text-error")
+DECISION_KEY_IDS = ("approve", "retry", "escalate", "feedback", "abort")
+"""The bindings (by id) that answer a pending decision, in the order the bar lists them."""
 
 
 class DecisionBar(Static):
@@ -36,11 +38,22 @@ class DecisionBar(Static):
 
     def show(self, state: RunState, display: Display) -> None:
         """Redraw from the run state."""
-        content = decision_content(state, display, self.lines)
+        keys = self._decision_keys() if state.awaiting is not None else []
+        content = decision_content(state, display, self.lines, keys)
         self.set_class(content is None, "-empty")
         self.set_class(state.phase == "awaiting", "-awaiting")
         self.set_class(state.finished is not None, "-finished")
         self.update(content or "")
+
+    def _decision_keys(self) -> list[tuple[str, str]]:
+        """(key, what it does) for each decision this screen can take now, with the user's
+        keymap: the footer cannot hold them all under 120 columns. None in a replay."""
+        found: dict[str, tuple[str, str]] = {}
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.id in DECISION_KEY_IDS and active.enabled and binding.id not in found:
+                found[binding.id] = (self.app.get_key_display(binding), binding.description)
+        return [found[name] for name in DECISION_KEY_IDS if name in found]
 
 
 def _feedback(text: str | None, limit: int) -> list[str | tuple[str, str]]:
@@ -50,6 +63,13 @@ def _feedback(text: str | None, limit: int) -> list[str | tuple[str, str]]:
     if len(lines) > limit:
         lines = lines[: max(1, limit - 1)] + ["… (Enter on the attempt shows all)"]
     return ["\n", ("feedback: ", "$text-muted"), "\n".join(lines)]
+
+
+def _key_line(keys: list[tuple[str, str]]) -> list[str | tuple[str, str]]:
+    parts: list[str | tuple[str, str]] = []
+    for key, what in keys:
+        parts += ["  " if parts else "\n", (key, "bold $text-accent"), " ", what]
+    return parts
 
 
 def check_lines(state: RunState, limit: int) -> list[str | tuple[str, str]]:
@@ -74,8 +94,14 @@ def check_lines(state: RunState, limit: int) -> list[str | tuple[str, str]]:
     return parts
 
 
-def decision_content(state: RunState, display: Display, lines: int = 6) -> Content | None:
-    """The bar's text, or None when it has nothing to say."""
+def decision_content(
+    state: RunState,
+    display: Display,
+    lines: int = 6,
+    keys: list[tuple[str, str]] | None = None,
+) -> Content | None:
+    """The bar's text, or None when it has nothing to say; a pending decision ends with
+    `keys`, (key, what it does) pairs."""
     if state.finished is not None:
         run = state.finished
         parts: list[str | tuple[str, str]] = [
@@ -102,7 +128,9 @@ def decision_content(state: RunState, display: Display, lines: int = 6) -> Conte
         checks = check_lines(state, lines)
         # With every check on its own line, the feedback only repeats them.
         feedback = [] if checks and len(checks) > 2 else _feedback(ask.feedback, lines)
-        return Content.assemble(*parts, *checks, *feedback)
+        # The keys right under the question: a long check note may be cut at the bar's
+        # height, the keys that answer it never are.
+        return Content.assemble(*parts, *_key_line(keys or []), *checks, *feedback)
     if state.phase == "checking":
         ended = state.ended
         if ended is not None and not ended.complete:

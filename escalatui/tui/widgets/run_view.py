@@ -217,3 +217,4 @@ class RunView(Widget, can_focus=True):
         self.query_one("#steps", Steps).show(self.state)
         self.query_one("#totals", Totals).show(self.state)
         self.query_one("#decision", DecisionBar).show(self.state, self.display_format)
+        self.set_class(self.state.awaiting is not None, "-deciding")
