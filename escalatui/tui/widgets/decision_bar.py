@@ -47,7 +47,7 @@ class DecisionBar(Static):
 
     def _decision_keys(self) -> list[tuple[str, str]]:
         """(key, what it does) for each decision this screen can take now, with the user's
-        keymap: the footer cannot hold them all under 120 columns. None in a replay."""
+        keymap: the footer cannot hold them all under 120 columns. none in a replay."""
         found: dict[str, tuple[str, str]] = {}
         for active in self.screen.active_bindings.values():
             binding = active.binding
@@ -100,8 +100,8 @@ def decision_content(
     lines: int = 6,
     keys: list[tuple[str, str]] | None = None,
 ) -> Content | None:
-    """The bar's text, or None when it has nothing to say; a pending decision ends with
-    `keys`, (key, what it does) pairs."""
+    """The bar's text, or None when it has nothing to say; under a pending decision's
+    question, `keys`: (key, what it does) pairs."""
     if state.finished is not None:
         run = state.finished
         parts: list[str | tuple[str, str]] = [
