@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 from tui_helpers import run_app, run_screen, two_tiers, wait_for, wait_phase
 
 from escalatui import cli
@@ -327,3 +327,23 @@ def test_the_cli_hands_the_tui_the_path_not_a_read_log(
     assert cli.main(["replay", str(path)]) == 0
     assert made[0]["replay_path"] == path and "replay" not in made[0]
     assert cli.main(["replay", str(tmp_path / "gone.jsonl")]) == 2
+
+
+async def test_a_replayed_decision_lists_no_keys(tmp_path: Path, session_dir: Path) -> None:
+    # the live bar lists the keys that answer it; a replay cannot answer, so it lists none
+    await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    app = replay_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await pilot.press("space")
+        while screen.view.state.awaiting is None and not screen.finished:
+            before = screen.position
+            await pilot.press("n")
+            await wait_for(pilot, lambda: screen.position > before, "a step")  # noqa: B023
+        await pilot.pause(0.05)
+        bar = screen.view.query_one("#decision", Static)
+        shown = str(bar.render())
+        assert "Your decision" in shown
+        assert "Approve" not in shown and "Abort" not in shown
+        await pilot.press("q")
