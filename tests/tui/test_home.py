@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Label, Static
 from tui_helpers import run_screen, sim, wait_for, write_task
 
@@ -108,6 +109,14 @@ def home_of(app: object) -> HomeScreen:
     return screen
 
 
+async def validated(pilot: Pilot[Any]) -> HomeScreen:
+    """The home screen once every listed task file has been checked (and drawn)."""
+    home = home_of(pilot.app)
+    await wait_for(pilot, lambda: len(home.checked) == len(home.tasks), "validation")
+    await pilot.pause()
+    return home
+
+
 def cells(table: DataTable[Any], column: str) -> list[str]:
     return [str(table.get_cell(row, column)) for row in table.rows]
 
@@ -127,9 +136,7 @@ async def test_a_broken_task_is_marked_in_its_row_before_it_is_opened(
     bad_kind.write_text(bad_kind.read_text().replace('kind = "contains"', 'kind = "nope"'))
     app = make_app(user=UserConfig(), session_dir=session_dir)
     async with app.run_test(size=(120, 36)) as pilot:
-        home = home_of(app)
-        await wait_for(pilot, lambda: len(home.checked) == len(home.tasks), "validation")
-        await pilot.pause()
+        home = await validated(pilot)
         table = home.query_one("#tasks", DataTable)
         shown = dict(zip(cells(table, "file"), cells(table, "description"), strict=True))
         assert shown["broken.toml"].startswith("invalid: 5:")
@@ -281,9 +288,7 @@ async def test_long_file_and_task_names_are_cut_not_broken_mid_word_at_80_column
     )
     app = make_app(user=UserConfig(), session_dir=session_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        home = home_of(app)
-        await wait_for(pilot, lambda: len(home.checked) == len(home.tasks), "validation")
-        await pilot.pause()
+        home = await validated(pilot)
         tasks = home.query_one("#tasks", DataTable)
         shown = drawn(tasks)
         row = next(line for line in shown if "summar" in line)
@@ -323,9 +328,7 @@ async def test_under_80_columns_the_description_keeps_room_for_why_a_file_is_inv
     (places["here"] / "broken.toml").write_text(BROKEN)
     app = make_app(user=UserConfig(), session_dir=session_dir)
     async with app.run_test(size=(60, 15)) as pilot:
-        home = home_of(app)
-        await wait_for(pilot, lambda: len(home.checked) == len(home.tasks), "validation")
-        await pilot.pause()
+        home = await validated(pilot)
         tasks = home.query_one("#tasks", DataTable)
         shown = "\n".join(drawn(tasks))
         assert "invalid: 5:" in shown and "TOML syntax" in shown, shown

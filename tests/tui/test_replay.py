@@ -74,6 +74,14 @@ def replay_screen(pilot: Pilot[Any]) -> ReplayScreen:
     return screen
 
 
+async def step(pilot: Pilot[Any], screen: ReplayScreen) -> int:
+    """Press `n` and wait until the replay has moved on; the position it moved from."""
+    before = screen.position
+    await pilot.press("n")
+    await wait_for(pilot, lambda: screen.position > before, "a step")
+    return before
+
+
 async def test_replay_shows_what_the_live_run_showed(tmp_path: Path, session_dir: Path) -> None:
     live = await live_run(tmp_path, session_dir)
     [path] = session_dir.glob("*.jsonl")
@@ -104,9 +112,7 @@ async def test_pause_step_and_speed(tmp_path: Path, session_dir: Path) -> None:
         text_steps = 0
         unplayed = len(screen.events) - held
         while not screen.finished:
-            before = screen.position
-            await pilot.press("n")
-            await wait_for(pilot, lambda: screen.position > before, "a step")  # noqa: B023
+            before = await step(pilot, screen)
             await pilot.pause(0.05)
             # One step plays one event: a chunk of text is a step of its own.
             assert screen.position == before + 1
@@ -338,9 +344,7 @@ async def test_a_replayed_decision_lists_no_keys(tmp_path: Path, session_dir: Pa
         screen = replay_screen(pilot)
         await pilot.press("space")
         while screen.view.state.awaiting is None and not screen.finished:
-            before = screen.position
-            await pilot.press("n")
-            await wait_for(pilot, lambda: screen.position > before, "a step")  # noqa: B023
+            await step(pilot, screen)
         await pilot.pause(0.05)
         bar = screen.view.query_one("#decision", Static)
         shown = str(bar.render())
