@@ -3,7 +3,9 @@ opens too; recorded timing is turned into a timeline."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,20 @@ def replay_screen(pilot: Pilot[Any]) -> ReplayScreen:
     return screen
 
 
+@contextlib.asynccontextmanager
+async def paused_replay(
+    tmp_path: Path, session_dir: Path
+) -> AsyncIterator[tuple[Pilot[Any], ReplayScreen]]:
+    """The replay of a live run with two human decisions, paused (space) once it opens."""
+    await live_run(tmp_path, session_dir)
+    [path] = session_dir.glob("*.jsonl")
+    app = replay_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = replay_screen(pilot)
+        await pilot.press("space")
+        yield pilot, screen
+
+
 async def step(pilot: Pilot[Any], screen: ReplayScreen) -> int:
     """Press `n` and wait until the replay has moved on; the position it moved from."""
     before = screen.position
@@ -98,12 +114,7 @@ async def test_replay_shows_what_the_live_run_showed(tmp_path: Path, session_dir
 
 
 async def test_pause_step_and_speed(tmp_path: Path, session_dir: Path) -> None:
-    await live_run(tmp_path, session_dir)
-    [path] = session_dir.glob("*.jsonl")
-    app = replay_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = replay_screen(pilot)
-        await pilot.press("space")
+    async with paused_replay(tmp_path, session_dir) as (pilot, screen):
         assert screen.paused
         held = screen.position
         await pilot.pause(0.3)
@@ -126,12 +137,7 @@ async def test_pause_step_and_speed(tmp_path: Path, session_dir: Path) -> None:
 async def test_next_attempt_and_the_position_as_step_and_attempt(
     tmp_path: Path, session_dir: Path
 ) -> None:
-    await live_run(tmp_path, session_dir)
-    [path] = session_dir.glob("*.jsonl")
-    app = replay_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = replay_screen(pilot)
-        await pilot.press("space")
+    async with paused_replay(tmp_path, session_dir) as (pilot, screen):
         starts = [i for i, e in enumerate(screen.events) if isinstance(e, AttemptStarted)]
         assert len(starts) == 3
         for number, start in enumerate(starts, 1):
@@ -149,12 +155,7 @@ async def test_next_attempt_and_the_position_as_step_and_attempt(
 
 
 async def test_speed_cycles_to_instant(tmp_path: Path, session_dir: Path) -> None:
-    await live_run(tmp_path, session_dir)
-    [path] = session_dir.glob("*.jsonl")
-    app = replay_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = replay_screen(pilot)
-        await pilot.press("space")
+    async with paused_replay(tmp_path, session_dir) as (pilot, screen):
         for expected in (2.0, 10.0, None):
             await pilot.press("s")
             assert screen.speed == expected
@@ -337,12 +338,7 @@ def test_the_cli_hands_the_tui_the_path_not_a_read_log(
 
 async def test_a_replayed_decision_lists_no_keys(tmp_path: Path, session_dir: Path) -> None:
     # the live bar lists the keys that answer it; a replay cannot answer, so it lists none
-    await live_run(tmp_path, session_dir)
-    [path] = session_dir.glob("*.jsonl")
-    app = replay_app(path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = replay_screen(pilot)
-        await pilot.press("space")
+    async with paused_replay(tmp_path, session_dir) as (pilot, screen):
         while screen.view.state.awaiting is None and not screen.finished:
             await step(pilot, screen)
         await pilot.pause(0.05)
